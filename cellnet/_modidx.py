@@ -19,4 +19,10 @@ d = { 'settings': { 'branch': 'main',
                             'cellnet.io.load_image': ('io.html#load_image', 'cellnet/io.py'),
                             'cellnet.io.normalize_image': ('io.html#normalize_image', 'cellnet/io.py'),
                             'cellnet.io.save_json': ('io.html#save_json', 'cellnet/io.py'),
-                            'cellnet.io.save_npy': ('io.html#save_npy', 'cellnet/io.py')}}}
+                            'cellnet.io.save_npy': ('io.html#save_npy', 'cellnet/io.py')},
+            'cellnet.model': { 'cellnet.model.DensityModel': ('model.html#densitymodel', 'cellnet/model.py'),
+                               'cellnet.model.DensityModel.__init__': ('model.html#densitymodel.__init__', 'cellnet/model.py'),
+                               'cellnet.model.DensityModel.forward': ('model.html#densitymodel.forward', 'cellnet/model.py'),
+                               'cellnet.model.build_model': ('model.html#build_model', 'cellnet/model.py'),
+                               'cellnet.model.density_from_output': ('model.html#density_from_output', 'cellnet/model.py'),
+                               'cellnet.model.export_onnx': ('model.html#export_onnx', 'cellnet/model.py')}}}

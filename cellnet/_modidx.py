@@ -26,4 +26,9 @@ d = { 'settings': { 'branch': 'main',
                                'cellnet.model.DensityModel.forward': ('model.html#densitymodel.forward', 'cellnet/model.py'),
                                'cellnet.model.build_model': ('model.html#build_model', 'cellnet/model.py'),
                                'cellnet.model.density_from_output': ('model.html#density_from_output', 'cellnet/model.py'),
-                               'cellnet.model.export_onnx': ('model.html#export_onnx', 'cellnet/model.py')}}}
+                               'cellnet.model.export_onnx': ('model.html#export_onnx', 'cellnet/model.py')},
+            'cellnet.target': { 'cellnet.target._interval_masses': ('target.html#_interval_masses', 'cellnet/target.py'),
+                                'cellnet.target.check_points': ('target.html#check_points', 'cellnet/target.py'),
+                                'cellnet.target.disks': ('target.html#disks', 'cellnet/target.py'),
+                                'cellnet.target.heatmap': ('target.html#heatmap', 'cellnet/target.py'),
+                                'cellnet.target.loss_mask': ('target.html#loss_mask', 'cellnet/target.py')}}}

@@ -9,7 +9,7 @@ from scipy.special import erf
 from .io import AnnotationError, DataQualityError
 
 # %% auto 0
-__all__ = ['LABELS', 'TRAINABLE_STATUSES', 'check_points', 'heatmap', 'disks', 'loss_mask']
+__all__ = ['LABELS', 'TRUNCATE', 'TRAINABLE_STATUSES', 'check_points', 'heatmap', 'disks', 'loss_mask']
 
 # %% ../nbs/05_target.ipynb
 LABELS = (-1, 0, 1, 2)  # uncertain, background, live cell (counted), dead cell / debris
@@ -26,18 +26,25 @@ def check_points(points, name: str = 'points') -> np.ndarray:
     return p
 
 # %% ../nbs/05_target.ipynb
-def _interval_masses(centres, n: int, sigma: float) -> np.ndarray:
-    "`len(centres)×n`: mass of a 1-D Gaussian (σ `sigma`) centred at each of `centres` in the intervals [i, i+1)."
-    cdf = 0.5 * erf((np.arange(n + 1.0)[None] - np.asarray(centres, np.float64)[:, None]) / (sigma * np.sqrt(2)))
-    return np.diff(cdf, axis=1)
+TRUNCATE = 6  # the Gaussian stamps reach ±TRUNCATE·σ
+
+def _interval_masses(centre: float, lo: int, hi: int, sigma: float) -> np.ndarray:
+    "Mass of a 1-D Gaussian (σ `sigma`) at `centre` in each interval [i, i+1), i = lo … hi-1."
+    return np.diff(0.5 * erf((np.arange(lo, hi + 1) - centre) / (sigma * np.sqrt(2))))
 
 def heatmap(points, shape: tuple[int, int], sigma: float) -> np.ndarray:
     "Float32 `H×W` map with a unit-mass Gaussian (σ `sigma` px) per live cell (label 1) of `points`, integrated per pixel."
     if sigma <= 0: raise ValueError(f'sigma must be positive, got {sigma}')
     H, W = shape
     p = check_points(points)
-    p = p[p[:, 2] == 1]
-    return (_interval_masses(p[:, 1], H, sigma).T @ _interval_masses(p[:, 0], W, sigma)).astype(np.float32)
+    out = np.zeros((H, W))
+    R = int(np.ceil(TRUNCATE * sigma)) + 1
+    for x, y in p[p[:, 2] == 1, :2]:
+        r0, r1 = max(int(np.floor(y)) - R, 0), min(int(np.floor(y)) + R + 1, H)
+        c0, c1 = max(int(np.floor(x)) - R, 0), min(int(np.floor(x)) + R + 1, W)
+        if r0 < r1 and c0 < c1:
+            out[r0:r1, c0:c1] += np.outer(_interval_masses(y, r0, r1, sigma), _interval_masses(x, c0, c1, sigma))
+    return out.astype(np.float32)
 
 # %% ../nbs/05_target.ipynb
 TRAINABLE_STATUSES = ('fully', 'empty', 'sparse')

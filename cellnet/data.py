@@ -9,7 +9,8 @@ import numpy as np
 from .target import check_points, heatmap, loss_mask
 
 # %% auto 0
-__all__ = ['AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'resize', 'jitter_intensity', 'make_training_example']
+__all__ = ['INTENSITY', 'AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'resize', 'jitter_intensity',
+           'make_training_example']
 
 # %% ../nbs/06_data.ipynb
 def crop(a: np.ndarray, y0: int, x0: int, size: int, fill=0) -> np.ndarray:
@@ -79,19 +80,24 @@ def jitter_intensity(image: np.ndarray, rng: np.random.Generator, brightness: fl
     return ((x - m) * c + m + rng.uniform(-brightness, brightness)).astype(np.float32)
 
 # %% ../nbs/06_data.ipynb
-AUG = dict(d4=True, scale=(1.0, 1.0), brightness=0.1, contrast=0.2, gamma=0.2)  # a sensible default: no scale change
+INTENSITY = dict(brightness=0.1, contrast=0.2, gamma=0.2)   # what `aug['intensity'] = True` means
+AUG = dict(d4=True, intensity=True, scale=(1.0, 1.0))        # all augmentations on; no scale change
 
-def make_training_example(sample: Mapping, size: int, sigma: float, radius: float = 24, rng: np.random.Generator | None = None,
+def _field(sample, key: str, default=None):
+    "`sample[key]` of a mapping, `sample.key` of an object."
+    return sample.get(key, default) if isinstance(sample, Mapping) else getattr(sample, key, default)
+
+def make_training_example(sample, size: int, sigma: float, radius: float = 24, rng: np.random.Generator | None = None,
                           aug: Mapping | None = None, bias: float = 0.5):
     "A random crop of `sample` → `(x, y, mask, points)`: image, heatmap and loss mask (1×size×size float32), crop points."
     rng = np.random.default_rng() if rng is None else rng
     aug = dict(aug or {})
-    unknown = set(aug) - set(AUG)
-    if unknown: raise ValueError(f'unknown augmentation settings {sorted(unknown)} (known: {sorted(AUG)})')
-    name = sample.get('name', 'sample')
-    image, fgmask, status = np.asarray(sample['image'], np.float32), sample['fgmask'], sample['annotation_status']
+    if set(aug) - set(AUG): raise ValueError(f'unknown augmentation settings {sorted(set(aug) - set(AUG))} (known: {sorted(AUG)})')
+    jitter = INTENSITY if aug.get('intensity') is True else dict(aug.get('intensity') or {})
+    name = _field(sample, 'id', 'sample')
+    image, fgmask, status = np.asarray(_field(sample, 'image'), np.float32), _field(sample, 'fgmask'), _field(sample, 'annotation_status')
     if image.ndim != 2: raise ValueError(f'{name}: image must be H×W, got shape {image.shape}')
-    pts = check_points(sample['points'], f'{name}: points')
+    pts = check_points(_field(sample, 'points'), f'{name}: points')
     lo, hi = aug.get('scale', (1.0, 1.0))
     s = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     win = max(1, round(size / s))
@@ -104,9 +110,7 @@ def make_training_example(sample: Mapping, size: int, sigma: float, radius: floa
     if aug.get('d4'):
         k = int(rng.integers(8))
         crops, pts = [dihedral(c, k) for c in crops], dihedral_points(pts, (size, size), k)
-    x = crops[0]
-    if any(aug.get(k) for k in ('brightness', 'contrast', 'gamma')):
-        x = jitter_intensity(x, rng, aug.get('brightness', 0), aug.get('contrast', 0), aug.get('gamma', 0))
+    x = jitter_intensity(crops[0], rng, **jitter) if jitter else crops[0]
     y = heatmap(pts, (size, size), sigma)
     mask = loss_mask((size, size), pts, crops[2] if fgmask is not None else None, status, radius * f) * crops[1]
     return x[None], y[None], mask[None].astype(np.float32), pts.astype(np.float32)

@@ -14,8 +14,8 @@ from scipy.spatial.distance import cdist
 from .io import AnnotationError, CellnetError, load_image
 
 # %% auto 0
-__all__ = ['LABELS', 'UNCERTAIN', 'TaskError', 'annotator_of', 'task_image', 'read_export', 'read_exports', 'merge_annotators',
-           'simulate_annotator']
+__all__ = ['LABELS', 'UNCERTAIN', 'TaskError', 'AnnotationWarning', 'annotator_of', 'task_image', 'read_export', 'read_exports',
+           'merge_annotators', 'simulate_annotator']
 
 # %% ../nbs/01_annotations.ipynb
 LABELS = {'live cell': 1, 'cell': 1, 'dead cell/debris': 2, 'debris': 2, 'background': 0}
@@ -28,6 +28,9 @@ class TaskError(AnnotationError):
         self.export, self.task, self.image, self.skipped = Path(export).name, task, image, skipped
         where = ' '.join(([f'task {task}'] if task is not None else []) + ([f'({image})'] if image else []))
         super().__init__(f"{self.export}: {where + ': ' if where else ''}{message}")
+
+class AnnotationWarning(UserWarning):
+    "A problem in an export that was skipped or ignored, not raised (the `TaskError` is also returned)."
 
 # %% ../nbs/01_annotations.ipynb
 _UPLOAD_PREFIX = re.compile(r'^[0-9a-fA-F]{8}-')
@@ -111,7 +114,7 @@ def _image_size(path: Path, sizes: dict) -> tuple[int, int]:
 
 def _report(problem: TaskError, errors: str, problems: list):
     if errors == 'raise' and problem.skipped: raise problem
-    warnings.warn(str(problem), stacklevel=3)
+    warnings.warn(str(problem), AnnotationWarning, stacklevel=3)
     problems.append(problem)
 
 def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise', _sizes: dict | None = None):

@@ -117,13 +117,14 @@ def _report(problem: TaskError, errors: str, problems: list):
     warnings.warn(str(problem), AnnotationWarning, stacklevel=3)
     problems.append(problem)
 
-def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise', _sizes: dict | None = None):
+def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise', sizes: dict | None = None):
     """Read a Label Studio keypoint export: `({image name: {annotator: N×3 (x, y, label)}}, problems)`.
 
     An image whose task has no submitted annotation maps to `{}`. `errors='skip'` skips a bad task (or file) and
-    returns its `TaskError` in `problems`; ignored result types are always reported there, never raised."""
+    returns its `TaskError` in `problems`; ignored result types are always reported there, never raised.
+    `sizes`: a dict that caches image sizes between calls (`read_exports` shares one)."""
     if errors not in ('raise', 'skip'): raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
-    export, images_dir, sizes = Path(export), Path(images_dir), {} if _sizes is None else _sizes
+    export, images_dir, sizes = Path(export), Path(images_dir), {} if sizes is None else sizes
     out, problems, task_of = {}, [], {}
     try:
         annotator = annotator_of(export)

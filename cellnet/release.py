@@ -13,10 +13,11 @@ import cellnet
 from .io import ModelError, atomic_write, save_json
 
 # %% auto 0
-__all__ = ['MODEL_API_VERSION', 'MANIFEST', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT', 'parse_version', 'make_version',
-           'read_config', 'sha256_file', 'write_manifest', 'read_manifest', 'check_manifest', 'verify_artifact',
-           'CellnetModel', 'find_model_dir', 'pack', 'package', 'cache_dir', 'cached_versions', 'RegistryUnavailable',
-           'registry_location', 'registry_index', 'fetch', 'publish_registry', 'github_release_command', 'release']
+__all__ = ['MODEL_API_VERSION', 'MANIFEST', 'SHIPPED_MODEL', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT', 'parse_version',
+           'make_version', 'read_config', 'sha256_file', 'write_manifest', 'read_manifest', 'check_manifest',
+           'verify_artifact', 'CellnetModel', 'find_model_dir', 'pack', 'package', 'cache_dir', 'cached_versions',
+           'RegistryUnavailable', 'registry_location', 'registry_index', 'fetch', 'publish_registry',
+           'github_release_command', 'release', 'init_model', 'list_models', 'models_cli', 'fetch_cli', 'release_cli']
 
 # %% ../nbs/11_release.ipynb
 MODEL_API_VERSION = 1
@@ -116,6 +117,8 @@ def check_manifest(folder):
     if bad: raise ModelError(f'{folder}: corrupt or incomplete model artifact ({"; ".join(bad)})')
 
 # %% ../nbs/11_release.ipynb
+SHIPPED_MODEL = Path(cellnet.__file__).parent/'models'/'default'  # the default model: a release inside the package
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
@@ -461,3 +464,89 @@ def release(src, tag: str | None = None, registry=None, publish: str = 'none', o
         if not archive.exists(): pack(rdir, archive)
         subprocess.run(github_release_command(rdir, archive), check=True)
     return rdir
+
+# %% ../nbs/11_release.ipynb
+def _newest_cached() -> Path | None:
+    return next(filter(None, map(_cached, reversed(cached_versions()))), None)
+
+def _offline_model(why: str) -> Path:
+    "The newest verified cached model, else the shipped default, else a `ModelError` that starts with `why`."
+    if d := _newest_cached(): return d
+    if SHIPPED_MODEL.is_dir(): return SHIPPED_MODEL
+    raise ModelError(f'{why}: no model in the cache ({cache_dir()/"models"}) and no default model in the package; '
+                     'fetch one (cellnet fetch latest) or pass a model folder')
+
+def init_model(version=None, backend: str = 'onnx', registry=None) -> CellnetModel:
+    "Load a model: None (cache, else shipped), 'latest' (registry, else cache), a version, or a model folder."
+    if version is None: return CellnetModel(_offline_model('init_model()'), backend, manifest=True)
+    if isinstance(version, os.PathLike) or not (version == 'latest' or _VERSION.match(str(version))):
+        if not Path(version).is_dir(): raise ModelError(f"{version}: no such model folder, and not a model version "
+                                                        f"('latest', or e.g. {MODEL_API_VERSION}-260315)")
+        return CellnetModel(version, backend)
+    try: return CellnetModel(fetch(version, registry), backend, manifest=True)
+    except RegistryUnavailable as e:
+        if version != 'latest': raise
+        d = _offline_model(str(e))
+        warnings.warn(f'{e}: using {"the shipped default model" if d == SHIPPED_MODEL else "the newest cached model"} '
+                      f'{read_config(d).get("version")} ({d})', stacklevel=2)
+        return CellnetModel(d, backend, manifest=True)
+
+# %% ../nbs/11_release.ipynb
+def list_models(registry=None, online: bool = True) -> tuple[list[dict], str | None]:
+    "Rows (version, where, status, path) of cached, shipped and registry models, and a note if the registry failed."
+    def status(d):
+        try: verify_artifact(d, manifest=True); return 'ok'
+        except ModelError as e: return str(e).removeprefix(f'{d}: ').removeprefix(f'{d/"config.json"}: ')
+    rows = [dict(version=v, where='cache', status=status(cache_dir()/'models'/v), path=str(cache_dir()/'models'/v))
+            for v in reversed(cached_versions(None))]
+    if SHIPPED_MODEL.is_dir():
+        rows.append(dict(version=read_config(SHIPPED_MODEL).get('version'), where='shipped',
+                         status=status(SHIPPED_MODEL), path=str(SHIPPED_MODEL)))
+    if not online: return rows, None
+    try: where, entries = registry_index(registry)
+    except ModelError as e: return rows, str(e)
+    cached = {r['version'] for r in rows if r['where'] == 'cache' and r['status'] == 'ok'}
+    rows += [dict(version=e['version'], where='registry', path=e.get('archive') or _join(where, e['version'] + '/'),
+                  status='other API version' if parse_version(e['version'])[0] != MODEL_API_VERSION else
+                         'cached' if e['version'] in cached else 'available') for e in reversed(entries)]
+    return rows, None
+
+def models_cli(argv: list[str]) -> int:
+    "`cellnet models`: list cached, shipped and registry models."
+    ap = argparse.ArgumentParser(prog='cellnet models', description=models_cli.__doc__)
+    ap.add_argument('--registry', help='registry folder or URL (default: $CELLNET_REGISTRY, else GitHub releases)')
+    ap.add_argument('--offline', action='store_true', help='do not read the registry')
+    a = ap.parse_args(argv)
+    rows, note = list_models(a.registry, not a.offline)
+    print(f'cache: {cache_dir()/"models"}   registry: {registry_location(a.registry) or "GitHub releases of " + GITHUB_REPO}')
+    if rows:
+        w = max(len(str(r['version'])) for r in rows)
+        print(f'{"VERSION":<{w}}  {"WHERE":<8}  STATUS')
+        for r in rows: print(f'{r["version"]!s:<{w}}  {r["where"]:<8}  {r["status"]}')
+    else: print('no models')
+    if note: print(f'registry not read: {note}')
+    return 0
+
+def fetch_cli(argv: list[str]) -> int:
+    "`cellnet fetch [VERSION]`: download a model into the cache, verified, for nodes without internet."
+    ap = argparse.ArgumentParser(prog='cellnet fetch', description=fetch_cli.__doc__)
+    ap.add_argument('version', nargs='?', default='latest', help="a version such as 1-260315, or 'latest' (default)")
+    ap.add_argument('--registry', help='registry folder or URL (default: $CELLNET_REGISTRY, else GitHub releases)')
+    ap.add_argument('--force', action='store_true', help='download again even if a verified copy is cached')
+    a = ap.parse_args(argv)
+    d = fetch(a.version, a.registry, a.force)
+    print(f'{d.name}: {d}')
+    return 0
+
+def release_cli(argv: list[str]) -> int:
+    "`cellnet release RUN_DIR [TAG]`: package a trained run (or publish a release) as a versioned model artifact."
+    ap = argparse.ArgumentParser(prog='cellnet release', description=release_cli.__doc__)
+    ap.add_argument('src', help="a training run folder (with model/), a model folder, or a release folder")
+    ap.add_argument('tag', nargs='?', help='optional tag: the version becomes <api>-<yymmdd>-TAG')
+    ap.add_argument('--out', default='results/releases', help='where releases are written (default: %(default)s)')
+    ap.add_argument('--publish', choices=['none', 'registry', 'github'], default='none')
+    ap.add_argument('--registry', help='registry folder to publish to (default: $CELLNET_REGISTRY)')
+    a = ap.parse_args(argv)
+    d = release(a.src, a.tag, a.registry, a.publish, a.out)
+    print(f'{d.name}: {d}' + ('' if a.publish == 'none' else f' (published to {a.publish})'))
+    return 0

@@ -4,22 +4,24 @@
 
 # %% ../nbs/12_core.ipynb 3
 from __future__ import annotations
-import csv, math, sys, time
+import csv, io, math, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, ImageReadError, load_image, normalize_image, list_images, atomic_write, save_json
+from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json
+from .release import init_model
 
 # %% auto 0
-__all__ = ['predict_density']
+__all__ = ['predict_density', 'rescale', 'count_image', 'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks',
+           'count_cli']
 
 # %% ../nbs/12_core.ipynb
-def predict_density(image: np.ndarray, predict, tile: int = 512, overlap: int = 32, batch: int = 4) -> np.ndarray:
-    "Run `predict` ([B,1,t,t] → [B,1,t,t]) over `image` (H×W, normalised) in overlapping tiles; returns H×W float32."
+def predict_density(image: np.ndarray, predict, size: int = 512, overlap: int = 32, batch: int = 4) -> np.ndarray:
+    "Run `predict` ([B,1,t,t] → [B,1,t,t]) over `image` (H×W, normalised) in overlapping `size`² tiles; returns H×W float32."
     H, W = image.shape
-    step = tile - 2 * overlap
-    if step <= 0: raise ValueError(f'tile ({tile}) must be larger than twice the overlap ({overlap})')
+    step = size - 2 * overlap
+    if step <= 0: raise ValueError(f'tile size ({size}) must be larger than twice the overlap ({overlap})')
     # a small image needs only one tile: shrink it to the image (rounded up to a multiple of 32 for the U-Net)
-    t = min(tile, 32 * math.ceil((max(H, W) + 2 * overlap) / 32))
+    t = min(size, 32 * math.ceil((max(H, W) + 2 * overlap) / 32))
     step = t - 2 * overlap
     ny, nx = math.ceil(H / step), math.ceil(W / step)
     pad = ((overlap, ny * step - H + overlap), (overlap, nx * step - W + overlap))
@@ -32,3 +34,145 @@ def predict_density(image: np.ndarray, predict, tile: int = 512, overlap: int = 
         y_ = np.asarray(predict(x), np.float32)
         for (y, x), d in zip(cs, y_[:, 0]): out[y:y + step, x:x + step] = d[overlap:overlap + step, overlap:overlap + step]
     return out[:H, :W]
+
+# %% ../nbs/12_core.ipynb
+def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
+    "Resize `image` (and its `mask`, and `points` in Label Studio coordinates) by `factor`."
+    from skimage.transform import resize
+    if abs(factor - 1) < 1e-6: return image, points, mask
+    H, W = image.shape
+    shape = (max(1, round(H * factor)), max(1, round(W * factor)))
+    img = resize(image, shape, order=1, anti_aliasing=factor < 1, preserve_range=True).astype(np.float32)
+    m = None if mask is None else resize(mask, shape, order=0, anti_aliasing=False, preserve_range=True).astype(mask.dtype)
+    if points is not None:
+        points = np.array(points, np.float32)
+        points[:, 0] *= shape[1] / W; points[:, 1] *= shape[0] / H   # LS coordinates scale with the image edges
+    return img, points, m
+
+# %% ../nbs/12_core.ipynb
+from .metrics import find_peaks
+
+def count_image(image: np.ndarray, model, cell_diameter: float | None = None, threshold: float | None = None,
+                min_distance: int | None = None) -> dict:
+    "Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density."
+    c = model.config
+    norm = normalize_image(image, **c.get('normalize', {}))
+    factor = c['cell_diameter'] / cell_diameter if cell_diameter else 1.0
+    work, _, _ = rescale(norm, None, factor)
+    dens = predict_density(work, model.predict, **c.get('tile', {}))
+    peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold).items() if v is not None}}
+    xy, scores = find_peaks(dens, **peaks)
+    xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
+    return dict(count=float(dens.sum()), n_peaks=len(xy), points=xy, scores=np.asarray(scores, np.float32),
+                density=dens, scale=factor)
+
+# %% ../nbs/12_core.ipynb
+def plot_result(image: np.ndarray, res: dict, title: str = ''):
+    "A matplotlib figure: the image with detected centres, and the density map."
+    import matplotlib; import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    H, W = image.shape
+    fig = Figure(figsize=(12, 6 * H / W + 0.6))   # not registered with pyplot: thousands of images leak nothing
+    a, b = fig.subplots(1, 2)
+    a.imshow(normalize_image(image), cmap='gray', vmin=0, vmax=1)
+    p = res['points']
+    a.plot(p[:, 0] - .5, p[:, 1] - .5, '+', color='#ff3b30', ms=6, mew=1.2)
+    b.imshow(res['density'], cmap='magma', extent=(0, W, H, 0))
+    for ax in (a, b): ax.set_axis_off()
+    fig.suptitle(f"{title}  count {res['count']:.1f} (integral) · {res['n_peaks']} centres", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/12_core.ipynb
+def result_keys(files) -> list[str]:
+    "Keys for results: the file name, or the full path where names repeat."
+    names = [Path(str(getattr(f, 'name', f))).name for f in files]
+    return [n if names.count(n) == 1 else str(getattr(f, 'name', f)) for n, f in zip(names, files)]
+
+def iter_count(files, model, errors: str = 'raise', **kw):
+    "Yield `(key, image, result or None, error or None)` per file, one at a time (memory does not grow with the batch)."
+    for key, f in zip(result_keys(files), files):
+        try: img = load_image(f)
+        except CellnetError as e:
+            if errors == 'raise': raise
+            yield key, None, None, e; continue
+        yield key, img, count_image(img, model, **kw), None
+
+def count(files, model=None, *, details: bool = False, plots: bool = True, errors: str = 'raise', **kw):
+    "Count cells in `files`: `counts, plots = count(files, model)`; with `details=True` also per-image centres, scores, density."
+    if model is None or isinstance(model, (str, Path)):
+        from cellnet.release import init_model
+        model = init_model(model)
+    if isinstance(files, (str, Path)) or hasattr(files, 'read'): files = [files]
+    files = [f for f in files]
+    files = list_images(files) if all(isinstance(f, (str, Path)) for f in files) else files
+    counts, figs, info = {}, {}, {}
+    for key, img, res, err in iter_count(files, model, errors=errors, **kw):
+        if err is not None:
+            warnings.warn(f'skipped {err}'); info[key] = dict(error=str(err)); continue
+        counts[key] = res['count']
+        if plots: figs[key] = plot_result(img, res, key)
+        if details: info[key] = res
+    return (counts, figs, info) if details else (counts, figs)
+
+# %% ../nbs/12_core.ipynb
+def label_studio_tasks(results: dict, sizes: dict, url_prefix: str = '/data/local-files/?d=', model_version: str = '') -> list[dict]:
+    "Label Studio tasks with `predictions` from `{name: result}` (`points`, `scores`) and `{name: (width, height)}`."
+    tasks = []
+    for name, res in results.items():
+        W, H = sizes[name]
+        pts = [dict(original_width=W, original_height=H, image_rotation=0, type='keypointlabels', from_name='kp-1',
+                    to_name='img-1', id=f'p{i}', score=float(s),
+                    value=dict(x=float(x) / W * 100, y=float(y) / H * 100, width=0.4, keypointlabels=['Cell']))
+                for i, ((x, y), s) in enumerate(zip(res['points'], res['scores']))]
+        tasks.append(dict(data=dict(img=url_prefix + name),
+                          predictions=[dict(model_version=model_version, result=pts,
+                                            score=float(np.mean(res['scores'])) if len(pts) else 0.0)]))
+    return tasks
+
+# %% ../nbs/12_core.ipynb
+def count_cli(argv=None) -> int:
+    "`cellnet count PATH... [options]`"
+    import argparse
+    ap = argparse.ArgumentParser(prog='cellnet count', description='Count and localize cells in images and folders.')
+    ap.add_argument('paths', nargs='+', help='image files and/or folders of images')
+    ap.add_argument('--model', default=None, help="model: a version ('latest', '1-261129'), a model folder, or omit for the default")
+    ap.add_argument('--out', default='cellnet-counts', help='output folder (default: %(default)s)')
+    ap.add_argument('--cell-diameter', type=float, default=None, help='typical cell diameter in your images, in px (default: the model\'s)')
+    ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
+    ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
+    ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
+    ap.add_argument('--no-plots', action='store_true', help='do not write plots/<stem>.png')
+    ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
+    ap.add_argument('--label-studio', metavar='FILE', help='also write the centres as Label Studio pre-annotations (tasks JSON)')
+    a = ap.parse_args(argv)
+    from tqdm.auto import tqdm
+    model = init_model(a.model, backend=a.backend)
+    files = list_images(a.paths, recursive=a.recursive)
+    if not files: raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    out = Path(a.out); (out / 'plots').mkdir(parents=True, exist_ok=True)
+    counts, skipped, ls_results, sizes = {}, {}, {}, {}
+    tmp = out / '.points.csv.tmp'
+    with open(tmp, 'w', newline='') as fcsv:
+        w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
+        print(f"{'image':<40} {'count':>9} {'centres':>7}")
+        bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
+                              min_distance=a.min_distance), total=len(files), unit='image', file=sys.stderr)
+        for key, img, res, err in bar:
+            if err is not None:
+                skipped[key] = str(err); tqdm.write(f'skipped {err}', file=sys.stderr); continue
+            counts[key] = round(res['count'], 2)
+            w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
+            if not a.no_plots:
+                fig = plot_result(img, res, key)
+                buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); atomic_write(out / 'plots' / f'{Path(key).stem}.png', buf.getvalue())
+            if a.label_studio:
+                ls_results[key] = dict(points=res['points'], scores=res['scores']); sizes[key] = (img.shape[1], img.shape[0])
+            tqdm.write(f"{key:<40} {res['count']:>9.1f} {res['n_peaks']:>7d}", file=sys.stdout)
+    tmp.replace(out / 'points.csv')
+    save_json(out / 'counts.json', counts)
+    if a.label_studio: save_json(a.label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
+    print(f'\n{len(counts)} image(s) counted, {len(skipped)} skipped; total {sum(counts.values()):.1f} cells'
+          f'\nresults: {out}/counts.json, {out}/points.csv' + ('' if a.no_plots else f', {out}/plots/'))
+    for k, e in skipped.items(): print(f'skipped: {e}', file=sys.stderr)
+    return 1 if skipped else 0

@@ -27,7 +27,7 @@ def leave_one_out(table):
 t0 = time.perf_counter()
 print('HeLa phase contrast (11 training images, tol 8 px, published protocol)')
 names, ims, pts = load_set('hela-phc')
-best, table = tune_log(ims, pts, tol=8, grid=dict(sigma=(2, 3, 4, 6, 8, 12)))
+best, table = tune_log(ims, pts, tol=8, grid=dict(sigma=(3, 4, 4.5, 5, 5.5, 6, 7, 8)))
 show('tuned on all 11', best)
 loo = leave_one_out(table)
 print(f"  leave-one-out: P {loo['precision']:.3f} R {loo['recall']:.3f} F1 {loo['f1']:.3f}   "
@@ -45,19 +45,19 @@ print('  images downsampled 2× by 2×2 block means (cells stay 20–37 px wide)
 small = [block_mean(im, 2) for im in ims]
 spts = [p * [0.5, 0.5, 1] for p in pts]   # Label Studio coordinates scale exactly: pixel c → block c // 2
 for tol, why in ((tol_measured, "half the median diameter, measured; the notes' 29 px"), (19, "the issue's figure")):
-    best, _ = tune_log(small, spts, tol=tol / 2, grid=dict(sigma=(3, 4, 6, 8, 12)))
+    best, _ = tune_log(small, spts, tol=tol / 2, grid=dict(sigma=(4, 5, 6, 7, 8, 10)))
     show(f'tol {tol:.1f} px ({why})', best, scale=2)
 print(f'  ({time.perf_counter() - t1:.0f} s)')
 
 t2 = time.perf_counter()
 names, ims, pts = load_set('vgg-cells')
 print('VGG synthetic cells (pool of 100): tune on N = 32 random images for count MAE, count the other 68; 5 draws')
-print('  bright blobs only (fluorescence), σ 1.5–4')
+print('  bright blobs only (fluorescence), σ 1.5–3')
 maes = []
 for seed in range(5):
     idx = np.random.default_rng(seed).permutation(len(ims)); tr, te = idx[:32], idx[32:]
     best, _ = tune_log([ims[i] for i in tr], [pts[i] for i in tr], tol=4, objective='mae',
-                       grid=dict(sigma=(1.5, 2, 3, 4), polarity=('bright',)))
+                       grid=dict(sigma=(1.5, 2, 2.5, 3), polarity=('bright',)))
     n = [len(log_detect(ims[i], best['sigma'], best['threshold'], best['polarity'])[0]) for i in te]
     maes.append(count_errors(n, [len(pts[i]) for i in te])['mae'])
     print(f"  draw {seed}: σ={best['sigma']}, {best['polarity']}, threshold {best['threshold']:.3f}, "

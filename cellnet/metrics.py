@@ -182,15 +182,15 @@ def evaluate(pred_points_by_image: dict, gt_points_by_image: dict, tol: float, p
     return {**out, 'rows': rows}
 
 # %% ../nbs/09_metrics.ipynb
-LOG_GRID = dict(sigma=(1.5, 2, 3, 4, 6, 8, 12, 16, 24), polarity=('bright', 'dark'),
-                threshold=tuple(float(t) for t in np.geomspace(0.01, 0.6, 24).round(4)))
+LOG_GRID = dict(sigma=(1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 24), polarity=('bright', 'dark'),
+                threshold=tuple(float(t) for t in np.geomspace(0.01, 0.5, 36).round(4)))
 
 def _log_peaks(img01, sigma: float, threshold: float, polarity: str, response=None):
     "Peaks of the scale-normalised LoG of a normalised image (pass `response` = −σ²∇²G to reuse it)."
     if polarity not in ('bright', 'dark'): raise MetricsError(f"polarity: expected 'bright' or 'dark', got {polarity!r}")
     if not sigma > 0: raise MetricsError(f'sigma: must be > 0 pixels, got {sigma}')
     if response is None: response = -sigma ** 2 * ndimage.gaussian_laplace(np.asarray(img01, np.float32), sigma)
-    return find_peaks(response if polarity == 'bright' else -response, min_distance=max(1, round(sigma)),
+    return find_peaks(response if polarity == 'bright' else -response, min_distance=max(1, int(sigma + 0.5)),
                       threshold=threshold, score='height')
 
 def log_detect(image, sigma: float, threshold: float, polarity: str = 'bright'):
@@ -215,7 +215,7 @@ def tune_log(images, points, tol: float, grid: dict | None = None, objective: st
             peaks = [_log_peaks(None, sigma, ts[0], pol, response=r) for r in resp]
             for t in ts:
                 ev = evaluate({i: xy[s >= t] for i, (xy, s) in enumerate(peaks)}, gt, tol)
-                table.append(dict(sigma=sigma, polarity=pol, threshold=t, **{k: ev[k] for k in
+                table.append(dict(sigma=sigma, polarity=pol, threshold=float(t), **{k: ev[k] for k in
                                   ('tp', 'fp', 'fn', 'precision', 'recall', 'f1')}, **ev['peaks'], rows=ev['rows']))
     best = max(table, key=lambda r: r['f1']) if objective == 'f1' else min(table, key=lambda r: r['mae'])
     return best, table

@@ -33,9 +33,9 @@ def source_notebooks(nbs: Path) -> list[Path]:
                   if not any(part.startswith(('_', '.')) for part in p.relative_to(nbs).parts))
 
 
-def _process_one(nbs: str, src: str, dst: str):
-    "Run nbdev's docs processing on one notebook, with cwd = nbs/ as in `nbdev_test` (runs in a fresh process)."
-    os.chdir(nbs)
+def _process_one(src: str, dst: str):
+    "Run nbdev's docs processing on one notebook, in its own folder as `nbdev_test` runs it (in a fresh process)."
+    os.chdir(Path(src).parent)
     import warnings  # nbdev's advice about import cells, once per cell: noise in a build log
     warnings.filterwarnings('ignore', message='Found cells containing imports')
     from nbdev.processors import FilterDefaults
@@ -60,7 +60,7 @@ def process_notebooks(nbs: Path, proc: Path, jobs: int = 2) -> dict[str, str]:
     errors = {}
     ctx = multiprocessing.get_context('spawn')
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=1) as ex:
-        futs = {str(p.relative_to(nbs)): ex.submit(_process_one, str(nbs), str(p), str(proc / p.relative_to(nbs)))
+        futs = {str(p.relative_to(nbs)): ex.submit(_process_one, str(p), str(proc / p.relative_to(nbs)))
                 for p in source_notebooks(nbs)}
         for rel, f in futs.items():
             try: f.result()
@@ -397,7 +397,8 @@ class Site:
                       for lvl, a, t in page.heads if lvl in (2, 3))
         root = posixpath.relpath('.', posixpath.dirname(page.url) or '.')
         root = '' if root == '.' else root + '/'
-        desc = f'<p class="description">{html.escape(page.description)}</p>' if page.description else ''
+        desc = re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(page.description))  # the summary's inline code
+        desc = f'<p class="description">{desc}</p>' if desc else ''
         fill = {'pagetitle': html.escape(f'{page.title} – {self.title}'), 'description-meta': html.escape(page.description),
                 'root': root, 'sidebar': sidebar, 'title': html.escape(page.title), 'description': desc,
                 'site-title': html.escape(self.title),
@@ -453,7 +454,9 @@ def build(root: Path = ROOT, out: Path | None = None, jobs: int = 2, reuse_proc:
     out = out or root / cfg.get('doc_path', '_docs')
     proc = root / '_proc'
     if reuse_proc and not proc.exists(): raise DocsBuildError(f'{proc}: not there to reuse; build without --reuse-proc')
-    errors = {} if reuse_proc else process_notebooks(nbs, proc, jobs)
+    errors = {p.relative_to(nbs).as_posix(): 'not in _proc/ (its processing failed, or it is new)'
+              for p in source_notebooks(nbs) if not (proc / p.relative_to(nbs)).exists()} if reuse_proc \
+        else process_notebooks(nbs, proc, jobs)
     if not reuse_proc:
         log(f'processed {len(source_notebooks(nbs)) - len(errors)} notebooks with nbdev ({time.time() - t0:.1f} s)')
     if out.exists(): shutil.rmtree(out)

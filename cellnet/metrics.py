@@ -66,7 +66,7 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
                radius: int | None = None, refine: bool = True):
     """Local maxima of `heatmap` → `(xy, scores)`: `xy` N×2 float in Label Studio pixel coordinates, sorted by
     score (highest first). `score='mass'`: sum of the map in the (2·`radius`+1)² window (default radius =
-    `min_distance`); `'height'`: the peak value. Peaks must be positive and score ≥ `threshold` (> 0)."""
+    `min_distance`, at most that); `'height'`: the peak value. Peaks must be positive and score ≥ `threshold` (> 0)."""
     h = np.asarray(heatmap, dtype=np.float32)
     if h.ndim != 2 or min(h.shape) == 0: raise MetricsError(f'heatmap: expected a non-empty 2-D array, got shape {h.shape}')
     if not np.isfinite(h).all(): raise MetricsError('heatmap: has NaN or infinite values')
@@ -74,7 +74,9 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
     if not threshold > 0: raise MetricsError(f'threshold: must be > 0 (a flat background would be all peaks), got {threshold}')
     if int(min_distance) < 1: raise MetricsError(f'min_distance: must be ≥ 1 pixel, got {min_distance}')
     md = int(min_distance); rad = md if radius is None else int(radius)
-    floor = threshold if score == 'height' else threshold / (2 * rad + 1) ** 2 if rad <= md else 0.
+    if not 0 <= rad <= md: raise MetricsError(f'radius: the mass window ({rad}) must lie within 0…min_distance ({md}): '
+                                              "a wider one lets a faint maximum beside a cell count that cell's mass")
+    floor = threshold if score == 'height' else threshold / (2 * rad + 1) ** 2   # a peak is the highest pixel of its window
     r, c = np.nonzero((h >= floor) & (h > 0))
     pad = max(md, rad, 1); hp = np.pad(h, pad)
     ismax = _local_max(h, hp, pad, r, c, md)

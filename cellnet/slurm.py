@@ -148,8 +148,8 @@ def plot_summary(rows: list[dict], title: str = ''):
     for ax, k in zip(axs, keys or ['state']):
         vals = [r.get(k) if isinstance(r.get(k), (int, float)) else 0 for r in rows] if keys else [1] * len(rows)
         ax.bar(names, vals, color=colours); ax.set_title(k); ax.tick_params(axis='x', labelrotation=45)
-    axs[0].legend(handles=[Patch(color=STATE_COLOURS.get(s, 'k'), label=s) for s in dict.fromkeys(r['state'] for r in rows)],
-                  fontsize='small')
+    fig.legend(handles=[Patch(color=STATE_COLOURS.get(s, 'k'), label=s) for s in dict.fromkeys(r['state'] for r in rows)],
+               loc='outside right upper', fontsize='small')
     fig.suptitle(title, fontsize='medium')
     return fig
 

@@ -12,6 +12,7 @@ import numpy as np
 from .io import AnnotationError, DataQualityError, list_images, save_json, save_npy
 from .annotations import LABELS, UNCERTAIN, AnnotationWarning, merge_annotators, read_exports
 from .quality import exclusion_reason, read_quality, update_quality, write_quality
+from .fgmask import write_fgmasks
 
 # %% auto 0
 __all__ = ['LABEL_NAMES', 'infer_status', 'prepare', 'format_summary', 'prepare_cli', 'Sample', 'load_prepared']
@@ -34,11 +35,13 @@ def _image_ids(data_dir: Path) -> dict[str, Path]:
         ids[f.stem] = f
     return ids
 
-def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS, errors: str = 'skip') -> dict:
+def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS, errors: str = 'skip',
+            fgmasks: bool = True) -> dict:
     """Write `OUT/cache/points`, `OUT/cache/annotators.json` and `OUT/data_quality.csv` for `data_dir` (`OUT` = `out_dir` or `data_dir`).
 
     `radius`: px within which clicks of different annotators are the same cell. `errors='raise'` stops at the first
-    problem in an export; `'skip'` skips the bad task and reports it. Returns a summary (see `format_summary`)."""
+    problem in an export; `'skip'` skips the bad task and reports it. `fgmasks`: also fit and write the foreground masks
+    (`cellnet.fgmask.write_fgmasks`) and infer `fgmask_status`. Returns a summary (see `format_summary`)."""
     data_dir = Path(data_dir); out = Path(out_dir) if out_dir is not None else data_dir
     ids = _image_ids(data_dir)
     with warnings.catch_warnings():
@@ -59,7 +62,8 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
     for stale in sorted(cache.glob('*.npy')) if cache.is_dir() else []:
         if stale.stem not in merged: stale.unlink()
     save_json(out/'cache'/'annotators.json', annotators, sort_keys=True)
-    # Foreground masks are fitted here (03_fgmask): OUT/cache/fgmasks/<id>.npy, and `fgmask_status` where blank.
+    if fgmasks:  # OUT/cache/fgmasks/<id>.npy + .png overlays; the automatic check fills `fgmask_status` where blank
+        for id, st in write_fgmasks(ids, merged, out).items(): inferred[ids[id].name]['fgmask_status'] = st
     q = out/'data_quality.csv' if (out/'data_quality.csv').exists() else data_dir/'data_quality.csv'
     old = read_quality(q) if q.exists() else {}
     table = update_quality(old, inferred)
@@ -99,13 +103,14 @@ def prepare_cli(argv: list[str] | None = None) -> int:
     "`cellnet prepare DATA_DIR [--out OUT]`: write the training cache and data_quality.csv of a data folder."
     ap = argparse.ArgumentParser(prog='cellnet prepare', description=(
         'Read DATA_DIR/images and the Label Studio exports DATA_DIR/<name>..<ANNOTATOR>.json; write OUT/cache/points/, '
-        'OUT/cache/annotators.json and OUT/data_quality.csv (statuses inferred where blank, never overwritten).'))
+        'OUT/cache/annotators.json, OUT/cache/fgmasks/ and OUT/data_quality.csv (statuses inferred where blank, never overwritten).'))
     ap.add_argument('data_dir', help='data folder: images/, *.json exports, optionally data_quality.csv')
     ap.add_argument('--out', help='where to write (default: DATA_DIR); use it for a read-only DATA_DIR')
     ap.add_argument('--radius', type=float, default=10.0, help='px within which clicks of different annotators are one cell (default 10; about a cell radius)')
     ap.add_argument('--strict', action='store_true', help='stop at the first problem in an export instead of skipping the task')
+    ap.add_argument('--no-fgmasks', action='store_true', help='skip fitting and writing the foreground masks')
     a = ap.parse_args(argv)
-    s = prepare(a.data_dir, a.out, radius=a.radius, errors='raise' if a.strict else 'skip')
+    s = prepare(a.data_dir, a.out, radius=a.radius, errors='raise' if a.strict else 'skip', fgmasks=not a.no_fgmasks)
     print(format_summary(s))
     return 1 if s['problems'] else 0
 

@@ -120,4 +120,4 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8) -> np
     img = np.asarray(img, np.float32)
     lo, hi = np.percentile(img, [low, high])
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
-    return (img - lo) / (hi - lo)
+    return ((img - lo) / (hi - lo)).astype(np.float32)   # numpy 2 promotes float32 − float64 scalar to float64

@@ -38,7 +38,7 @@ EXPERIMENTS = {
     'default': {},
     'sigma': {'sigma': [3.0, 5.0, 7.0]},
     'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0)]},
-    'loss': {'variants': [{'loss': 'mse'}, {'loss': 'mse+count'}, {'loss': 'bayes'}, {'loss': 'kl+cc'},
+    'loss': {'variants': [{'loss': 'mse'}, {'loss': 'mse+count'}, {'loss': 'bayes'}, {'loss': 'kl+cc+count', 'loss_params': {'weights': {'count': 1.0}}},  # KL and CC are blind to the total
                           {'loss': 'bce', 'model.output': 'sigmoid'}]},
     'encoder': {'model.encoder': ['tu-mobilenetv3_small_100', 'resnet18', 'efficientnet-b0']},
     'release': {'steps': 4000},

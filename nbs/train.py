@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training a cellnet model
+#
+# > The papermill notebook that trains, evaluates and (in release mode) packages a model: one run, one folder.
+#
+# ```bash
+# papermill nbs/train.ipynb out.ipynb -p experiment sigma                 # a σ sweep, draft mode
+# papermill nbs/train.ipynb out.ipynb -p experiment default -p mode crossval
+# papermill nbs/train.ipynb out.ipynb -p experiment release -p mode release
+# papermill nbs/train.ipynb out.ipynb -p overrides '{"steps": 500, "data": ["hela-phc"]}'
+# ```
+# Every run writes `results/train/<yymmdd-HHMMSS>-<experiment>-<mode>/`: this notebook executed (`train.ipynb`),
+# `cfg.json`, `metrics.json`, `history.csv`, `plots/`, and in release mode `model/` (the artifact `cellnet release`
+# packages). Under `nbdev_test` the same notebook runs as a real but tiny run on the fixtures (`smoke`).
+
+# %% tags=["parameters"]
+import os
+experiment = 'default'      # a name in cellnet.learner.EXPERIMENTS
+mode = 'draft'              # draft: one validation fold | crossval: all folds (or `fold`) | release: train on all, save model
+data_root = '../shared/data'  # folder holding the data sets named in cfg['data'] (relative to the repo root)
+results_root = 'results/train'
+run_dir = ''                # '' → a new folder; an existing one → resume it (Slurm requeue)
+fold = -1                   # crossval: run only this fold (a job-array element); -1 → all
+overrides = '{}'            # JSON of settings to change, e.g. '{"steps": 500}'
+smoke = bool(os.environ.get('IN_TEST'))  # a seconds-long run on data/fixtures (what the tests run)
+
+# %%
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # before torch loads: idle OpenMP threads must not spin against numpy
+import json, math, shutil, tempfile
+from pathlib import Path
+import numpy as np, matplotlib.pyplot as plt
+from cellnet.io import save_json, atomic_write
+from cellnet.learner import (experiment_configs, make_run_dir, project_root, load_train_images, kfold, Trainer,
+                             calibrate_threshold, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
+from cellnet.prepare import prepare, load_prepared
+from cellnet.quality import exclusion_reason, write_quality
+
+root = project_root()
+over = json.loads(overrides) if isinstance(overrides, str) else dict(overrides)
+if smoke: over = {'data': ['fixtures'], 'steps': 4, 'crop': 64, 'batch': 2, 'eval_every': 2, 'checkpoint_every': 2,
+                  'folds': 2, **over}
+cfgs = experiment_configs(experiment, over)
+if smoke and results_root == 'results/train': results_root = tempfile.mkdtemp(prefix='cellnet-smoke-')  # keep results/ for real runs
+run = Path(run_dir) if run_dir else make_run_dir(root / results_root, experiment, mode)
+run.mkdir(parents=True, exist_ok=True)
+(run / 'plots').mkdir(exist_ok=True)
+print(f'run folder: {run}  ({len(cfgs)} configuration(s))')
+
+# %% [markdown]
+# ## Data
+# Each data set is prepared once (`cellnet prepare`: points, annotators, foreground masks, data_quality.csv) into
+# `data/sets/<name>/`, then the images the selection rule admits are loaded at the working cell size.
+
+# %%
+def data_dirs(name):
+    if name == 'fixtures': return root / 'data/fixtures', run / 'data/fixtures'   # never write into the repo's fixtures
+    return (root / data_root / name), root / 'data/sets' / name
+
+images = []
+for name in cfgs[0]['data']:
+    src, out = data_dirs(name)
+    if name == 'fixtures' and not (out / 'data_quality.csv').exists():  # the crops keep every annotated cell: fully
+        write_quality(out / 'data_quality.csv', {f.name: dict(annotation_status='fully', fgmask_status='')
+                                                 for f in sorted((src / 'images').iterdir())})
+    if not (out / 'cache/annotators.json').exists(): prepare(src, out)
+    samples = load_prepared(src, out)
+    excluded = {s.id: r for s in samples if (r := exclusion_reason(s.annotation_status, s.fgmask_status))}
+    if excluded: print(f'{name}: {len(excluded)} image(s) excluded by data_quality.csv:', excluded)
+    images += load_train_images([s for s in samples if s.id not in excluded], cfgs[0], name)
+print({n: sum(t.dataset == n for t in images) for n in cfgs[0]['data']}, 'images')
+
+# %% [markdown]
+# ## Train and evaluate
+# One sub-folder per configuration of a sweep (and per fold in crossval mode).
+
+# %%
+def label(cfg): return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in cfg['sweep'].items()) or 'run'
+
+results = []
+for cfg in cfgs:
+    sub = run / label(cfg) if len(cfgs) > 1 else run
+    folds = [None] if mode == 'release' else ([fold] if fold >= 0 else (range(cfg['folds']) if mode == 'crossval' else [0]))
+    for f in folds:
+        d = sub if f is None or len(folds) == 1 else sub / f'fold{f}'
+        (d / 'plots').mkdir(parents=True, exist_ok=True)
+        save_json(d / 'cfg.json', {**cfg, 'mode': mode, 'fold': f})
+        train, val = (images, images) if f is None else kfold(images, cfg['folds'], f, cfg['seed'])
+        trainer = Trainer(cfg, train, d, val=None if f is None else val)
+        trainer.fit()
+        trainer.cfg['peaks']['threshold'] = calibrate_threshold(trainer, train)   # chosen on training images only
+        res = trainer.evaluate(val)
+        results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=trainer.cfg['peaks']['threshold']))
+        cols = list(dict.fromkeys(k for r in trainer.history for k in r))
+        atomic_write(d / 'history.csv', '\n'.join([','.join(cols)] + [','.join(str(r.get(k, '')) for k in cols) for r in trainer.history]) + '\n')
+        save_json(d / 'metrics.json', dict(summary=res['summary'], datasets=res['datasets'], evaluated_on='train' if f is None else 'validation'))
+        for name, fig in [('history', plot_history(trainer.history)), ('predictions', plot_predictions(val, res, trainer)),
+                          ('count_errors', plot_count_errors(res))]:
+            fig.savefig(d / 'plots' / f'{name}.png', dpi=80)
+            plt.show() if cfg is cfgs[-1] else plt.close(fig)
+        if mode == 'release': save_model(trainer, d / 'model', metrics=res['summary'])
+
+# %% [markdown]
+# ## Summary
+
+# %%
+cols = list(results[0])
+atomic_write(run / 'summary.csv', '\n'.join([','.join(cols)] + [','.join(str(r.get(c, '')) for c in cols) for r in results]) + '\n')
+save_json(run / 'metrics.json', dict(experiment=experiment, mode=mode, results=results))
+print((run / 'summary.csv').read_text())
+
+# %%
+#| hide
+if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote a loadable model
+    assert (run / 'metrics.json').exists() and len(results) == len(cfgs) * (1 if mode != 'crossval' else cfgs[0]['folds'])
+    assert np.isfinite(trainer.history[-1]['loss'])

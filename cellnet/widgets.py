@@ -141,10 +141,10 @@ class CountUI(_UI):
         self.export_btn.on_click(lambda _: self.export())
         self.view.observe(lambda _: self._show(), 'value')
         for w in (self.threshold, self.xr, self.yr): w.observe(lambda _: self._redraw(), 'value')
+        self.result_box = W.VBox([W.HBox([self.view, self.threshold]), W.HBox([self.xr, self.yr]), self.summary,
+                                  self.picture, W.HBox([self.out, self.export_btn])], layout=W.Layout(display='none'))
         self.widget = W.VBox([W.HBox([self.folder, self.list_btn, self.upload]), self.files,
-                              W.HBox([self.model_box, self.diameter, self.count_btn]), self.message,
-                              W.HBox([self.view, self.threshold]), W.HBox([self.xr, self.yr]), self.summary,
-                              self.picture, W.HBox([self.out, self.export_btn])])
+                              W.HBox([self.model_box, self.diameter, self.count_btn]), self.message, self.result_box])
         if folder: self.list_folder()
 
     def list_folder(self):
@@ -188,6 +188,7 @@ class CountUI(_UI):
         self._busy = True
         self.threshold.value = float(model.config['peaks']['threshold'])
         self._busy = False
+        self.result_box.layout.display = '' if self.results else 'none'   # shown once there is something to show
         self.view.options = list(self.results)
         self.view.value = next(iter(self.results), None)
         self._say(f'counted {len(self.results)} image(s)' + (f'; skipped: {"; ".join(errors)}' if errors else ''), error=bool(errors))

@@ -66,8 +66,8 @@ def read_config(folder) -> dict:
         if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
         elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')
     if bad: raise ModelError(f'{p}: missing or invalid {", ".join(bad)}')
-    if 'version' in cfg and parse_version(cfg['version'])[0] != api:
-        raise ModelError(f"{p}: version {cfg['version']} does not match model_api_version {api}")
+    if 'version' in cfg and (not _VERSION.match(str(cfg['version'])) or parse_version(cfg['version'])[0] != api):
+        raise ModelError(f"{p}: version {cfg['version']!r} is not a model version of model_api_version {api}")
     if not (folder/'model.onnx').is_file(): raise ModelError(f'{folder}: no model.onnx')
     return cfg
 
@@ -278,6 +278,7 @@ def _open(src: str, headers: dict | None = None):
     if not _is_url(src):
         try: f = open(src, 'rb')
         except FileNotFoundError: raise ModelError(f'{src}: not found') from None
+        except OSError as e: raise ModelError(f'{src}: cannot read it ({e.strerror})') from None
         with f: yield f, os.fstat(f.fileno()).st_size
         return
     try: r = urllib.request.urlopen(urllib.request.Request(src, headers=headers or {}), timeout=TIMEOUT)

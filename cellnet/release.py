@@ -325,14 +325,16 @@ def registry_location(registry=None) -> str | None:
     loc = registry or os.environ.get('CELLNET_REGISTRY') or None
     return str(loc) if loc else None
 
-def _registry_index(loc: str) -> list[dict]:
-    if not _is_url(loc) and not Path(loc).is_dir(): raise RegistryUnavailable(f'{loc}: registry folder not found')
-    src = _join(loc, 'index.json')
+def _read_index(src: str) -> dict:
     idx = _read_json(src)
     if not isinstance(idx, dict) or not isinstance(idx.get('models'), list):
         raise ModelError(f'{src}: not a cellnet registry index (expected {{"models": [...]}})')
+    return idx
+
+def _registry_index(loc: str) -> list[dict]:
+    if not _is_url(loc) and not Path(loc).is_dir(): raise RegistryUnavailable(f'{loc}: registry folder not found')
     out = []
-    for e in idx['models']:
+    for e in _read_index(_join(loc, 'index.json'))['models']:
         if not isinstance(e, dict) or not _VERSION.match(str(e.get('version'))): continue
         e = dict(e)
         if 'archive' in e: e['archive'] = _join(loc, e['archive'])
@@ -425,7 +427,7 @@ def publish_registry(release_dir, registry=None) -> Path:
     release_dir, root = Path(release_dir), Path(loc)
     v, data = _archive(release_dir)
     entry = {'version': v, 'archive': f'{v}.tar.gz', 'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data)}
-    idx = json.loads((root/'index.json').read_text()) if (root/'index.json').exists() else {'cellnet_registry': 1, 'models': []}
+    idx = _read_index(str(root/'index.json')) if (root/'index.json').exists() else {'cellnet_registry': 1, 'models': []}
     old = next((e for e in idx['models'] if e.get('version') == v), None)
     if old is not None:
         if old.get('sha256') == entry['sha256']: return root/entry['archive']
@@ -463,7 +465,8 @@ def release(src, tag: str | None = None, registry=None, publish: str = 'none', o
         v = verify_artifact(rdir, manifest=True)['version']
         archive = rdir.parent/f'{v}.tar.gz'
         if not archive.exists(): pack(rdir, archive)
-        subprocess.run(github_release_command(rdir, archive), check=True)
+        if r := subprocess.run(github_release_command(rdir, archive)).returncode:
+            raise ModelError(f'{rdir}: gh release create failed (exit status {r}; its message is above)')
     return rdir
 
 # %% ../nbs/11_release.ipynb

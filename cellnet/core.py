@@ -86,8 +86,9 @@ def plot_result(image: np.ndarray, res: dict, title: str = ''):
 # %% ../nbs/12_core.ipynb
 def result_keys(files) -> list[str]:
     "Keys for results: the file name, or the full path where names repeat."
-    names = [Path(str(getattr(f, 'name', f))).name for f in files]
-    return [n if names.count(n) == 1 else str(getattr(f, 'name', f)) for n, f in zip(names, files)]
+    full = [str(f.name if hasattr(f, 'read') else f) for f in files]   # an open file's .name is its path
+    names = [Path(p).name for p in full]
+    return [n if names.count(n) == 1 else p for n, p in zip(names, full)]
 
 def iter_count(files, model, errors: str = 'raise', **kw):
     "Yield `(key, image, result or None, error or None)` per file, one at a time (memory does not grow with the batch)."

@@ -72,7 +72,7 @@ def data_dirs(name):
     return (root / data_root / name), root / 'data/sets' / name
 
 images = []
-for name in cfgs[0]['data']:
+for name in dict.fromkeys(n for c in cfgs for n in c['data']):
     src, out = data_dirs(name)
     if name == 'fixtures' and not (out / 'data_quality.csv').exists():  # the crops keep every annotated cell: fully
         write_quality(out / 'data_quality.csv', {f.name: dict(annotation_status='fully', fgmask_status='')
@@ -82,7 +82,7 @@ for name in cfgs[0]['data']:
     excluded = {s.id: r for s in samples if (r := exclusion_reason(s.annotation_status, s.fgmask_status))}
     if excluded: print(f'{name}: {len(excluded)} image(s) excluded by data_quality.csv:', excluded)
     images += load_train_images([s for s in samples if s.id not in excluded], cfgs[0], name)
-print({n: sum(t.dataset == n for t in images) for n in cfgs[0]['data']}, 'images')
+print({n: sum(t.dataset == n for t in images) for n in dict.fromkeys(t.dataset for t in images)}, 'images')
 
 # %% [markdown]
 # ## Train and evaluate
@@ -99,7 +99,8 @@ for cfg in cfgs:
         d = sub if f is None or len(folds) == 1 else sub / f'fold{f}'
         (d / 'plots').mkdir(parents=True, exist_ok=True)
         save_json(d / 'cfg.json', {**cfg, 'mode': mode, 'fold': f})
-        train, val = (images, images) if f is None else kfold(images, cfg['folds'], f, cfg['seed'])
+        mine = [t for t in images if t.dataset in cfg['data']]
+        train, val = (mine, mine) if f is None else kfold(mine, cfg['folds'], f, cfg['seed'])
         trainer = Trainer(cfg, train, d, val=None if f is None else val)
         trainer.fit()
         trainer.cfg['peaks']['threshold'] = calibrate_threshold(trainer, train)   # chosen on training images only

@@ -20,14 +20,14 @@ class SubmitError(CellnetError):
 MODES = ('draft', 'crossval', 'release')
 
 def run_folder(results_root, experiment: str, mode: str, now: float | None = None) -> Path:
-    "Create and return a new, empty `results_root/<yymmdd-HHMMSS>-<experiment>-<mode>` (suffix `-2`... if taken)."
+    "Create and return a new, empty `results_root/<yymmdd-HHMMSS>-<experiment>-<mode>` (suffix `.1`... if taken)."
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_.+-]*', experiment or ''):
         raise SubmitError(f'--experiment {experiment!r}: use letters, digits and _.+- (it names the run folder)')
     if mode not in MODES: raise SubmitError(f"--mode {mode!r}: must be one of {', '.join(MODES)}")
     base = f"{time.strftime('%y%m%d-%H%M%S', time.localtime(now))}-{experiment}-{mode}"
     root = Path(results_root); root.mkdir(parents=True, exist_ok=True)
-    for i in range(1, 1000):
-        p = root / (base if i == 1 else f'{base}-{i}')
+    for i in range(1000):  # the suffixes of cellnet.learner.make_run_dir, which train.ipynb uses without run_dir
+        p = root / (base if i == 0 else f'{base}.{i}')
         try: p.mkdir(); return p
         except FileExistsError: continue
     raise SubmitError(f'{root}: more than 999 runs named {base}')
@@ -123,25 +123,30 @@ def elements(run) -> list[Path]:
     folds = [p for p in run.glob('fold-*') if p.is_dir() and p.name[5:].isdigit()]
     return sorted(folds, key=lambda p: int(p.name[5:])) or [run]
 
+def _scalars(obj, prefix: str = '') -> dict:
+    "The scalar leaves of nested metrics: dict keys joined with '.', one-element lists looked through, others dropped."
+    if isinstance(obj, dict): return {k: v for key, val in obj.items() for k, v in _scalars(val, f'{prefix}{key}.').items()}
+    if isinstance(obj, list) and len(obj) == 1: return _scalars(obj[0], prefix)
+    return {prefix[:-1]: obj} if isinstance(obj, (int, float, str, bool)) or obj is None else {}
+
 def collect_rows(run) -> list[dict]:
     "One row per element of `run`: element, state, exit code, and the scalar entries of its metrics.json."
     rows = []
     for el in elements(run):
         st = _read_json(el / 'status.json')
         row = {'element': el.name, 'state': st.get('state', 'PENDING'), 'exit_code': st.get('exit_code')}
-        row.update({k: v for k, v in _read_json(el / 'metrics.json').items()
-                    if isinstance(v, (int, float, str, bool)) and k not in row})
+        row.update({k: v for k, v in _scalars(_read_json(el / 'metrics.json')).items() if k not in row})
         rows.append(row)
     return rows
 
 # %% ../nbs/14_slurm.ipynb
-def plot_summary(rows: list[dict], title: str = ''):
-    "A figure with one bar panel per numeric metric over the elements, coloured by state."
+def plot_summary(rows: list[dict], title: str = '', max_panels: int = 8):
+    "A figure with one bar panel per numeric metric (the first `max_panels`) over the elements, coloured by state."
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
     skip = {'exit_code', 'fold'}
     keys = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip and
-            any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)]
+            any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)][:max_panels]
     fig = Figure(figsize=(3.2 * max(1, len(keys)), 3), layout='constrained')
     axs = fig.subplots(1, max(1, len(keys)), squeeze=False)[0]
     names, colours = [r['element'] for r in rows], [STATE_COLOURS.get(r['state'], 'k') for r in rows]
@@ -246,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument('--local', action='store_true', help='run the job script in this shell instead of sbatch')
     w.add_argument('--remote', action='store_true', help='submit on $CELLNET_HPC_HOST over ssh, with this checkout\'s changes')
     p.add_argument('--gpus', type=int, help='GPUs per job (sbatch --gpus)')
-    p.add_argument('--sbatch-args', default='', help='more sbatch options, e.g. "--time=4:00:00 --qos=long" (after $SBATCH_ARGS)')
+    p.add_argument('--sbatch-args', default='', help='more sbatch options, after $SBATCH_ARGS; write it with "=": --sbatch-args="--time=4:00:00 --qos=long"')
     p.add_argument('--smoke', action='store_true', help='pass smoke=True: a tiny seconds-long run')
     p.add_argument('-p', '--param', action='append', default=[], metavar='KEY=VALUE', help='another notebook parameter (YAML value)')
     p.add_argument('--results-root', help='where run folders go (default: REPO/results/train)')

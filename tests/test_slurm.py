@@ -113,13 +113,16 @@ def test_single_run_uses_snapshot(cluster, tmp_path):
     git_state = lambda: (subprocess.run(['git', '-C', str(repo), 'status', '--porcelain'], capture_output=True, text=True).stdout,
                          (repo / '.git/index').read_bytes())
     before = git_state()
-    r, rec, run = submit(repo, '--smoke', env=cluster)
+    r, rec, run = submit(repo, '--smoke', '--sbatch-args=--time=00:09:00', env=cluster)
     assert r.returncode == 0, r.stderr
     assert git_state() == before                       # working tree and index untouched
     set_version(repo, 'edited-after-submit')           # must not reach the queued job
     assert f"job {rec['job_id']}" in r.stdout and str(run) in r.stdout
     rc, states = wait(rec['job_id'], cluster)
     assert rc == 0 and states == {rec['job_id']: ('COMPLETED', '0:0')}, states
+    job = subprocess.run(['scontrol', 'show', 'job', '-o', rec['job_id']], env=cluster, capture_output=True, text=True).stdout
+    for kv in ('JobName=cellnet-t-draft', 'NumCPUs=1', 'MinMemoryNode=400M', 'Requeue=1', 'TimeLimit=00:09:00'):
+        assert kv in job.split(), (kv, job)            # #SBATCH defaults < $SBATCH_ARGS < --sbatch-args
     st = status(run)
     assert (st['state'], st['exit_code'], st['job_id']) == ('COMPLETED', 0, rec['job_id'])
     m = json.loads((run / 'metrics.json').read_text())
@@ -237,3 +240,9 @@ def test_local_mode(tmp_path):
     r, rec, run = submit(repo, '--local', '-p', 'fail=true', env=env)
     assert r.returncode == 1 and rec['exit_code'] == 1 and status(run)['state'] == 'FAILED'
     assert 'failing on purpose' in (run / 'slurm-local.log').read_text()
+
+
+@pytest.mark.skipif(not shutil.which('shellcheck'), reason='shellcheck is not installed (apt-get install shellcheck)')
+def test_scripts_pass_shellcheck():
+    r = subprocess.run(['shellcheck', '-S', 'warning', *map(str, sorted((ROOT / 'slurm').glob('*.s*')))], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout

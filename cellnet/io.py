@@ -30,6 +30,9 @@ class ModelError(CellnetError):
     "A model artifact is missing, corrupt, or of an incompatible model API version."
 
 # %% ../nbs/00_io.ipynb
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_write(path, data: bytes | str):
     "Write `data` to `path` atomically (temp file in the same folder, then rename); creates parent folders."
     path = Path(path)
@@ -39,6 +42,7 @@ def atomic_write(path, data: bytes | str):
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files; give the permissions a plain open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise

@@ -1,0 +1,160 @@
+"""Benchmarks of the learned model against the tuned LoG baseline, on the shared training sets (never their test splits).
+
+Run from the repository root, one benchmark per call (each trains from scratch; times are for this 2-core machine):
+
+    .venv/bin/python benchmarks/learned.py speed                  # training crops/s of the default recipe
+    .venv/bin/python benchmarks/learned.py hela --folds 3         # k-fold on the 11 HeLa images, F1 @ 8 px + count MAE
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
+    .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
+    .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
+
+`--steps` sets the training length (default: the `default` experiment's). Every run prints its figures and writes them to
+results/bench/<benchmark>.json. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
+full annotations (its best case), and scored on the same held-out images."""
+import argparse, json, os, sys, tempfile, time
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, SHARED
+from cellnet.io import save_json, load_image, normalize_image
+from cellnet.prepare import Sample, load_prepared, prepare
+from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate_threshold, DATASETS
+from cellnet.metrics import tune_log, log_detect, evaluate
+from cellnet.annotations import simulate_annotator
+from cellnet.fgmask import fit_fgmask
+
+def samples(name):
+    "Prepared samples of a shared set (prepared into data/sets/<name>/ once)."
+    out = ROOT/'data/sets'/name
+    if not (out/'cache/annotators.json').exists(): prepare(SHARED/name, out)
+    return load_prepared(SHARED/name, out)
+
+def train(cfg, train_images, log_every=None):
+    t0 = time.time()
+    tr = Trainer(cfg, train_images, tempfile.mkdtemp(prefix='cellnet-bench-'), log=lambda r: print('   ', r, flush=True))
+    tr.fit()
+    tr.cfg['peaks']['threshold'] = calibrate_threshold(tr, [t for t in train_images if t.annotation_status == 'fully'] or train_images)
+    print(f'    trained {cfg["steps"]} steps in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}', flush=True)
+    return tr
+
+def log_baseline(train_s, test_s, tol, scale=1.0):
+    "LoG tuned on `train_s` (full points), scored on `test_s`: (micro P/R/F1, count errors of the detections)."
+    best, _ = tune_log([load_image(s.image_path) for s in train_s], [s.points for s in train_s], tol=tol)
+    pred = {s.id: log_detect(load_image(s.image_path), best['sigma'], best['threshold'], best['polarity'])[0] for s in test_s}
+    ev = evaluate(pred, {s.id: s.points for s in test_s}, tol)
+    return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
+                count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
+
+def model_scores(tr, test_images):
+    s = tr.evaluate(test_images)
+    return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
+           {'peaks_mae': float(np.mean([abs(p - g) for _, p, g in s['counts'].values()]))}
+
+def show(title, rows):
+    print(f'\n{title}')
+    for name, r in rows.items():
+        print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}")
+
+def cfg_for(data, a, **kw):
+    over = dict(data=data, **kw)
+    if a.steps: over['steps'] = a.steps
+    return experiment_configs('default', over)[0]
+
+def bench_speed(a):
+    cfg = cfg_for(['hela-phc', 'usiigaci'], a)
+    ims = sum((load_train_images(samples(n), cfg, n) for n in cfg['data']), [])
+    tr = Trainer(dict(cfg, steps=10_000), ims, tempfile.mkdtemp())
+    tr.fit(until=3)                                   # warm-up
+    t = time.time(); n = a.steps or 30; tr.fit(until=3 + n); dt = time.time() - t
+    r = dict(crops_per_s=n * cfg['batch'] / dt, step_s=dt / n, crop=cfg['crop'], batch=cfg['batch'], threads=cfg['threads'])
+    print(f"default recipe: {r['crops_per_s']:.1f} crops/s ({cfg['crop']}², batch {cfg['batch']}, {r['step_s']:.2f} s/step, {cfg['threads']} threads)")
+    return r
+
+def bench_hela(a):
+    ss = samples('hela-phc'); cfg = cfg_for(['hela-phc'], a)
+    ims = load_train_images(ss, cfg, 'hela-phc')
+    preds, logs = [], []
+    model_rows, log_rows = {}, {}
+    for f in range(a.folds):
+        tr_i, va_i = kfold(ims, a.folds, f, cfg['seed'])
+        print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)}', flush=True)
+        tr = train(cfg, tr_i)
+        model_rows[f] = tr.evaluate(va_i)
+        ids = {t.id for t in va_i}
+        log_rows[f] = log_baseline([s for s in ss if s.id not in ids], [s for s in ss if s.id in ids], tol=8)
+    # pool the per-image rows of all folds (micro over the 11 images)
+    rows = [r for f in model_rows.values() for r in f['datasets']['hela-phc']['rows']]
+    from cellnet.metrics import micro_scores, count_errors
+    m = {**micro_scores(rows)}; ce = count_errors([r['count'] for r in rows], [r['n_gt'] for r in rows])
+    model = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'])
+    lg = {k: float(np.mean([r[k] for r in log_rows.values()])) for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
+    res = {'cellnet': model, 'LoG (tuned per fold, mean)': lg}
+    show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)
+    return res
+
+def sparse_noisy(s, drop=0.5, jitter=3.0, seed=0):
+    h, w = load_image(s.image_path).shape
+    p = simulate_annotator(s.points, (h, w), jitter=jitter, drop=drop, extra=0.0, seed=seed)
+    return p
+
+def bench_usiigaci_sparse(a):
+    ss = samples('usiigaci'); rng = np.random.default_rng(0)
+    order = rng.permutation(len(ss)); test_ids = {ss[i].id for i in order[:8]}
+    train_s = [s for s in ss if s.id not in test_ids]; test_s = [s for s in ss if s.id in test_ids]
+    sparse = [Sample(s.id, s.image_path, sparse_noisy(s, seed=i), 'sparse', '', None) for i, s in enumerate(train_s)]
+    fg = fit_fgmask((load_image(s.image_path) for s in sparse), [s.points for s in sparse])
+    sparse = [Sample(s.id, s.image_path, s.points, 'sparse', 'ok', fg.predict(load_image(s.image_path))) for s in sparse]
+    kept = sum(len(s.points) for s in sparse) / sum(len(s.points) for s in train_s)
+    print(f'  training on {len(sparse)} images with {kept:.0%} of the centroids, jittered by 3 px (σ); testing on {len(test_s)}')
+    cfg = cfg_for(['usiigaci'], a)
+    tr = train(cfg, load_train_images(sparse, cfg, 'usiigaci'))
+    test_images = load_train_images(test_s, cfg, 'usiigaci')
+    res = {}
+    for tol in (19.0, 28.9):
+        DATASETS['usiigaci']['tol'] = tol
+        res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
+        res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
+    DATASETS['usiigaci']['tol'] = 19.0
+    show('Usiigaci, sparse (50% dropped) and noisy (3 px) training points, scored on full centroids of 8 held-out images', res)
+    return res
+
+def bench_cross(a):
+    res = {}
+    for src, dst in (('hela-phc', 'usiigaci'), ('usiigaci', 'hela-phc')):
+        cfg = cfg_for([src], a)
+        tr = train(cfg, load_train_images(samples(src), cfg, src))
+        test_images = load_train_images(samples(dst), cfg, dst)   # rescaled by the target set's known cell diameter
+        res[f'{src} → {dst}'] = model_scores(tr, test_images)
+        dst_s = samples(dst)
+        res[f'LoG tuned on {src} → {dst}'] = log_baseline(samples(src), dst_s, DATASETS[dst]['tol'])
+    show('Generalisation to an unseen microscope (test-time rescaling by the known cell diameter)', res)
+    return res
+
+def bench_vgg(a):
+    ss = samples('vgg-cells'); maes, log_maes = [], []
+    for d in range(a.draws):
+        idx = np.random.default_rng(d).permutation(len(ss)); tr_s = [ss[i] for i in idx[:32]]; te_s = [ss[i] for i in idx[32:]]
+        cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)
+        tr = train(cfg, load_train_images(tr_s, cfg, 'vgg-cells'))
+        s = tr.evaluate(load_train_images(te_s, cfg, 'vgg-cells'))
+        maes.append(s['summary']['count_mae']); print(f'  draw {d}: count MAE {maes[-1]:.2f}', flush=True)
+    res = {'cellnet count MAE': dict(mean=float(np.mean(maes)), std=float(np.std(maes)), draws=maes)}
+    print(f"\nVGG cells, N = 32, {a.draws} draws, evaluated on the other 68 of the pool: count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f}")
+    return res
+
+BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg}
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('bench', choices=BENCHES)
+    ap.add_argument('--steps', type=int, default=None, help='training steps per model (default: the default experiment)')
+    ap.add_argument('--folds', type=int, default=3)
+    ap.add_argument('--draws', type=int, default=5)
+    a = ap.parse_args()
+    t0 = time.time()
+    res = BENCHES[a.bench](a)
+    res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
+    res['_seconds'] = round(time.time() - t0)
+    save_json(ROOT/'results/bench'/f'{a.bench}.json', res)
+    print(f'({res["_seconds"]} s; results/bench/{a.bench}.json)')

@@ -182,7 +182,9 @@ def _run_logged(cmd, env, log: Path) -> int:
     return p.returncode
 
 def _sbatch(cmd, env) -> str:
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    try: r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise SubmitError(f'{cmd[0]}: not found; submit on a login node of the cluster, or use --local or --remote') from None
     if r.returncode: raise SubmitError(f"{cmd[-1]}: sbatch failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
     return r.stdout.strip().split(';')[0]
 
@@ -220,6 +222,7 @@ def submit(notebook, experiment: str, mode: str, *, array: str | None = None, wh
         name = f'cellnet-{experiment}-{mode}'
         rec['sbatch'] = sbatch_command(run / 'code/slurm/job.sbatch', run, name=name, array=array, gpus=gpus, sbatch_args=sbatch_args)
         rec['job_id'] = _sbatch(rec['sbatch'], env)
+        save_json(run / 'submit.json', rec)  # the job exists now, whatever happens next
         if tasks:
             rec['collect_sbatch'] = sbatch_command(run / 'code/slurm/collect.sbatch', run, name=f'{name}-collect',
                                                    dependency=f"afterany:{rec['job_id']}")

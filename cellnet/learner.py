@@ -12,12 +12,12 @@ import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image
 from .model import DEFAULT_MODEL, build_model, DensityModel, density_from_output, export_onnx
 from .core import predict_density, rescale
+from .release import MODEL_API_VERSION
 
 # %% auto 0
-__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'MODEL_API_VERSION', 'experiment_configs', 'project_root',
-           'make_run_dir', 'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer',
-           'evaluate_images', 'calibrate_threshold', 'save_model', 'kfold', 'plot_history', 'plot_predictions',
-           'plot_count_errors']
+__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'make_run_dir',
+           'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
+           'calibrate_threshold', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
 DEFAULTS = dict(
@@ -243,8 +243,6 @@ def calibrate_threshold(trainer: Trainer, images: list[TrainImage], grid=(0.1, 0
     return max(scored, key=scored.get) if scored else trainer.cfg['peaks']['threshold']
 
 # %% ../nbs/10_learner.ipynb
-MODEL_API_VERSION = 1
-
 def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
     "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` to `out_dir` atomically."
     import shutil, tempfile

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 # %% auto 0
-__all__ = ['IMAGE_SUFFIXES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError', 'ModelError',
-           'atomic_write', 'save_npy', 'save_json', 'load_image', 'list_images', 'normalize_image']
+__all__ = ['IMAGE_SUFFIXES', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError', 'ModelError',
+           'atomic_write', 'save_npy', 'save_json', 'load_image', 'list_images', 'normalize_image', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -125,3 +125,20 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8) -> np
     lo, hi = np.percentile(img, [low, high])
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
     return ((img - lo) / (hi - lo)).astype(np.float32)   # numpy 2 promotes float32 − float64 scalar to float64
+
+# %% ../nbs/00_io.ipynb
+RUN_MODES = ('draft', 'crossval', 'release')
+
+def make_run_dir(results_root, experiment: str, mode: str, now: float | None = None) -> Path:
+    "Create and return a new, empty `results_root/<yymmdd-HHMMSS>-<experiment>-<mode>` (suffix `.1`… if taken)."
+    import re, time
+    if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_.+-]*', experiment or ''):
+        raise CellnetError(f'experiment {experiment!r}: use letters, digits and _.+- (it names the run folder)')
+    if mode not in RUN_MODES: raise CellnetError(f"mode {mode!r}: must be one of {', '.join(RUN_MODES)}")
+    base = f"{time.strftime('%y%m%d-%H%M%S', time.localtime(now))}-{experiment}-{mode}"
+    root = Path(results_root); root.mkdir(parents=True, exist_ok=True)
+    for i in range(1000):
+        p = root / (base if i == 0 else f'{base}.{i}')
+        try: p.mkdir(); return p
+        except FileExistsError: continue
+    raise CellnetError(f'{root}: more than 999 runs named {base}')

@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 import numpy as np
 import torch
-from .io import CellnetError, atomic_write, save_json, load_image, normalize_image
+from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir
 from .model import DEFAULT_MODEL, build_model, DensityModel, density_from_output, export_onnx
 from .core import predict_density, rescale
 from .release import MODEL_API_VERSION
 
 # %% auto 0
-__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'make_run_dir',
-           'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
+__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'TrainImage',
+           'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
            'calibrate_threshold', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
@@ -81,15 +81,6 @@ def project_root(start: Path | None = None) -> Path:
     for q in [p, *p.parents]:
         if (q / 'settings.ini').exists(): return q
     raise CellnetError(f'{p}: not inside the cellnet repository (no settings.ini above it)')
-
-def make_run_dir(results_root, experiment: str, mode: str, now: datetime | None = None) -> Path:
-    "Create `results_root/<yymmdd-HHMMSS>-<experiment>-<mode>/` (unique) and return it."
-    stamp = (now or datetime.now()).strftime('%y%m%d-%H%M%S')
-    base = Path(results_root) / f'{stamp}-{experiment}-{mode}'
-    d, i = base, 1
-    while d.exists(): d, i = base.with_name(f'{base.name}.{i}'), i + 1
-    d.mkdir(parents=True)
-    return d
 
 # %% ../nbs/10_learner.ipynb
 DATASETS = {  # typical cell diameter in px, detection tolerance in px used to score it

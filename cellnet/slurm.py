@@ -6,31 +6,15 @@
 from __future__ import annotations
 import argparse, csv, io, json, os, re, shlex, shutil, subprocess, sys, tarfile, tempfile, time
 from pathlib import Path
-from .io import CellnetError, atomic_write, save_json
+from .io import CellnetError, atomic_write, save_json, make_run_dir, RUN_MODES
 
 # %% auto 0
-__all__ = ['MODES', 'STATE_COLOURS', 'SubmitError', 'run_folder', 'parse_array', 'repo_root', 'worktree_state', 'snapshot',
-           'sbatch_command', 'elements', 'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command',
-           'submit_cli']
+__all__ = ['STATE_COLOURS', 'SubmitError', 'parse_array', 'repo_root', 'worktree_state', 'snapshot', 'sbatch_command', 'elements',
+           'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command', 'submit_cli']
 
 # %% ../nbs/14_slurm.ipynb
 class SubmitError(CellnetError):
     "A notebook, option or repository state that `cellnet submit` cannot turn into a job."
-
-MODES = ('draft', 'crossval', 'release')
-
-def run_folder(results_root, experiment: str, mode: str, now: float | None = None) -> Path:
-    "Create and return a new, empty `results_root/<yymmdd-HHMMSS>-<experiment>-<mode>` (suffix `.1`... if taken)."
-    if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_.+-]*', experiment or ''):
-        raise SubmitError(f'--experiment {experiment!r}: use letters, digits and _.+- (it names the run folder)')
-    if mode not in MODES: raise SubmitError(f"--mode {mode!r}: must be one of {', '.join(MODES)}")
-    base = f"{time.strftime('%y%m%d-%H%M%S', time.localtime(now))}-{experiment}-{mode}"
-    root = Path(results_root); root.mkdir(parents=True, exist_ok=True)
-    for i in range(1000):  # the suffixes of cellnet.learner.make_run_dir, which train.ipynb uses without run_dir
-        p = root / (base if i == 0 else f'{base}.{i}')
-        try: p.mkdir(); return p
-        except FileExistsError: continue
-    raise SubmitError(f'{root}: more than 999 runs named {base}')
 
 # %% ../nbs/14_slurm.ipynb
 def parse_array(spec: str) -> list[int]:
@@ -200,7 +184,7 @@ def submit(notebook, experiment: str, mode: str, *, array: str | None = None, wh
     tasks = parse_array(array) if array else None
     repo = repo_root(nb); rel = nb.relative_to(repo).as_posix()
     root = Path(results_root).resolve() if results_root else repo / 'results/train'
-    run = run_folder(root, experiment, mode)
+    run = make_run_dir(root, experiment, mode)
     info, patch = snapshot(repo, run / 'code', base, patch)
     atomic_write(run / 'snapshot.patch', patch)
     save_json(run / 'snapshot.json', info)
@@ -248,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
                                 'in a snapshot of this repository, or locally, or on a login node over ssh.')
     p.add_argument('notebook', nargs='?', help='the notebook, e.g. nbs/train.ipynb')
     p.add_argument('--experiment', help='experiment name (a train.ipynb registry entry); names the run folder')
-    p.add_argument('--mode', choices=MODES, help='training mode')
+    p.add_argument('--mode', choices=RUN_MODES, help='training mode')
     p.add_argument('--array', help="job array, one element per fold/sweep point (passed as `fold`): '0-4', '0-4%%2', '1,3'")
     w = p.add_mutually_exclusive_group()
     w.add_argument('--local', action='store_true', help='run the job script in this shell instead of sbatch')

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: python3
 #     language: python
 #     name: python3
 # ---
@@ -24,9 +24,10 @@
 # papermill nbs/train.ipynb out.ipynb -p experiment release -p mode release
 # papermill nbs/train.ipynb out.ipynb -p overrides '{"steps": 500, "data": ["hela-phc"]}'
 # ```
-# Every run writes `results/train/<yymmdd-HHMMSS>-<experiment>-<mode>/`: this notebook executed (`train.ipynb`),
-# `cfg.json`, `metrics.json`, `history.csv`, `plots/`, and in release mode `model/` (the artifact `cellnet release`
-# packages). Under `nbdev_test` the same notebook runs as a real but tiny run on the fixtures (`smoke`).
+# Every run writes `results/train/<yymmdd-HHMMSS>-<experiment>-<mode>/`: `cfg.json`, `metrics.json`, `history.csv`,
+# `plots/` (per configuration and fold, in sub-folders when there are several), `summary.csv`/`summary.json` over all
+# of them, and in release mode `model/` (the artifact `cellnet release` packages). `cellnet submit` also keeps the
+# executed notebook there. Under `nbdev_test` the same notebook runs as a real but tiny run on the fixtures (`smoke`).
 
 # %% tags=["parameters"]
 import os
@@ -45,7 +46,8 @@ import json, math, shutil, tempfile
 from pathlib import Path
 import numpy as np, matplotlib.pyplot as plt
 from cellnet.io import save_json, atomic_write
-from cellnet.learner import (experiment_configs, make_run_dir, project_root, load_train_images, kfold, Trainer,
+from cellnet.io import make_run_dir
+from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, Trainer,
                              calibrate_threshold, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason, write_quality
@@ -60,6 +62,7 @@ run = Path(run_dir) if run_dir else make_run_dir(root / results_root, experiment
 run.mkdir(parents=True, exist_ok=True)
 (run / 'plots').mkdir(exist_ok=True)
 print(f'run folder: {run}  ({len(cfgs)} configuration(s))')
+
 
 # %% [markdown]
 # ## Data
@@ -83,6 +86,7 @@ for name in dict.fromkeys(n for c in cfgs for n in c['data']):
     if excluded: print(f'{name}: {len(excluded)} image(s) excluded by data_quality.csv:', excluded)
     images += load_train_images([s for s in samples if s.id not in excluded], cfgs[0], name)
 print({n: sum(t.dataset == n for t in images) for n in dict.fromkeys(t.dataset for t in images)}, 'images')
+
 
 # %% [markdown]
 # ## Train and evaluate
@@ -121,11 +125,11 @@ for cfg in cfgs:
 # %%
 cols = list(results[0])
 atomic_write(run / 'summary.csv', '\n'.join([','.join(cols)] + [','.join(str(r.get(c, '')) for c in cols) for r in results]) + '\n')
-save_json(run / 'metrics.json', dict(experiment=experiment, mode=mode, results=results))
+save_json(run / 'summary.json', dict(experiment=experiment, mode=mode, results=results))
 print((run / 'summary.csv').read_text())
 
 # %%
 #| hide
 if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote a loadable model
-    assert (run / 'metrics.json').exists() and len(results) == len(cfgs) * (1 if mode != 'crossval' else cfgs[0]['folds'])
+    assert (run / 'summary.json').exists() and len(results) == len(cfgs) * (1 if mode != 'crossval' else cfgs[0]['folds'])
     assert np.isfinite(trainer.history[-1]['loss'])

@@ -246,3 +246,21 @@ def test_local_mode(tmp_path):
 def test_scripts_pass_shellcheck():
     r = subprocess.run(['shellcheck', '-S', 'warning', *map(str, sorted((ROOT / 'slurm').glob('*.s*')))], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
+
+
+def test_real_training_notebook(cluster, tmp_path):
+    "The project's own nbs/train.ipynb, in its tiny smoke configuration, trained as a Slurm job from a snapshot."
+    results = tmp_path / 'results'
+    r = subprocess.run([CELLNET, 'submit', 'nbs/train.ipynb', '--experiment', 'default', '--mode', 'draft', '--smoke',
+                        '--results-root', str(results)], cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (run,) = results.glob('*-default-draft')
+    rec = json.loads((run / 'submit.json').read_text())
+    rc, states = wait(rec['job_id'], cluster, timeout=480)
+    log = (run / f"slurm-{rec['job_id']}.log").read_text()
+    assert rc == 0 and states == {rec['job_id']: ('COMPLETED', '0:0')}, (states, log[-3000:])
+    assert status(run)['state'] == 'COMPLETED'
+    m = json.loads((run / 'metrics.json').read_text())
+    assert m['evaluated_on'] == 'validation' and 'f1' in m['summary'], m
+    assert (run / 'summary.json').exists() and (run / 'plots/history.png').exists() and (run / 'checkpoint.pt').exists()
+    assert (run / 'train.ipynb').exists()                       # the executed notebook is kept in the run folder

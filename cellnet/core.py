@@ -15,24 +15,25 @@ __all__ = ['predict_density', 'rescale', 'count_image', 'plot_result', 'result_k
            'count_cli']
 
 # %% ../nbs/12_core.ipynb
-def predict_density(image: np.ndarray, predict, size: int = 512, overlap: int = 32, batch: int = 4) -> np.ndarray:
-    "Run `predict` ([B,1,t,t] → [B,1,t,t]) over `image` (H×W, normalised) in overlapping `size`² tiles; returns H×W float32."
+def _tiling(n: int, size: int, overlap: int) -> tuple[int, int, int]:
+    "Along one axis of length `n`: (number of tiles, kept step, tile length ≤ `size`, a multiple of 32 for the U-Net)."
+    k = max(1, math.ceil(n / (size - 2 * overlap)))
+    step = math.ceil(n / k)                       # spread the image evenly over the tiles: no wasted margins
+    return k, step, 32 * math.ceil((step + 2 * overlap) / 32)
+
+def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int = 32, batch: int = 2) -> np.ndarray:
+    "Run `predict` ([B,1,h,w] → [B,1,h,w]) over `image` (H×W, normalised) in overlapping tiles of at most `size`²."
     H, W = image.shape
-    step = size - 2 * overlap
-    if step <= 0: raise ValueError(f'tile size ({size}) must be larger than twice the overlap ({overlap})')
-    # a small image needs only one tile: shrink it to the image (rounded up to a multiple of 32 for the U-Net)
-    t = min(size, 32 * math.ceil((max(H, W) + 2 * overlap) / 32))
-    step = t - 2 * overlap
-    ny, nx = math.ceil(H / step), math.ceil(W / step)
-    pad = ((overlap, ny * step - H + overlap), (overlap, nx * step - W + overlap))
+    if size - 2 * overlap < 32: raise ValueError(f'tile size ({size}) must exceed twice the overlap ({overlap}) by 32 px at least')
+    (ny, sy, ty), (nx, sx, tx) = _tiling(H, size, overlap), _tiling(W, size, overlap)
+    pad = ((overlap, (ny - 1) * sy + ty - overlap - H), (overlap, (nx - 1) * sx + tx - overlap - W))
     padded = np.pad(image.astype(np.float32, copy=False), pad, mode='symmetric')
-    out = np.empty((ny * step, nx * step), np.float32)
-    corners = [(iy * step, ix * step) for iy in range(ny) for ix in range(nx)]
+    out = np.empty((ny * sy, nx * sx), np.float32)
+    corners = [(iy * sy, ix * sx) for iy in range(ny) for ix in range(nx)]
     for i in range(0, len(corners), batch):
         cs = corners[i:i + batch]
-        x = np.stack([padded[y:y + t, x:x + t] for y, x in cs])[:, None]
-        y_ = np.asarray(predict(x), np.float32)
-        for (y, x), d in zip(cs, y_[:, 0]): out[y:y + step, x:x + step] = d[overlap:overlap + step, overlap:overlap + step]
+        d = np.asarray(predict(np.stack([padded[y:y + ty, x:x + tx] for y, x in cs])[:, None]), np.float32)
+        for (y, x), t in zip(cs, d[:, 0]): out[y:y + sy, x:x + sx] = t[overlap:overlap + sy, overlap:overlap + sx]
     return out[:H, :W]
 
 # %% ../nbs/12_core.ipynb

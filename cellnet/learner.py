@@ -247,7 +247,7 @@ def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
         save_json(tmp / 'config.json', dict(
             model_api_version=MODEL_API_VERSION, model=o, sigma=c['sigma'], normalize=c['normalize'],
             peaks=c['peaks'],
-            tile=dict(size=512, overlap=32), cell_diameter=c['cell_diameter'],
+            tile=dict(size=2048, overlap=32), cell_diameter=c['cell_diameter'],
             training=dict(experiment=c.get('experiment'), data=c['data'], steps=c['steps'], loss=c['loss'],
                           run=trainer.run_dir.name, created=datetime.now().isoformat(timespec='seconds')),
             metrics=metrics or {}))

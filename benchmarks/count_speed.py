@@ -1,0 +1,68 @@
+"""Throughput and memory of counting with the shipped default model.
+
+    .venv/bin/python benchmarks/count_speed.py            # all figures (about 3 minutes on 2 cores)
+
+Prints, on 2048×1536 images (the users' EVOS frame size, made by tiling a real Usiigaci image):
+- megapixels/s of `cellnet count` end to end (read, normalise, tiled network, peaks, counts.json/points.csv, no plots),
+- megapixels/s of the bare network forward (one onnxruntime call on the whole padded image), and their ratio (overhead),
+- onnxruntime vs torch backend for `count_image`,
+and the peak memory (max RSS) of `cellnet count` on one 10k×10k image."""
+import os, resource, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np, tifffile
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, SHARED
+from cellnet.io import load_image, normalize_image
+from cellnet.release import init_model
+from cellnet.core import count_image
+
+CELLNET = str(Path(sys.executable).with_name('cellnet'))
+
+def frame(h, w):
+    "A real phase-contrast image tiled (mirrored) to h×w, uint16 like the microscope wrote it."
+    src = tifffile.imread(SHARED/'usiigaci/images/set1.tif')
+    reps = (h // src.shape[0] + 2, w // src.shape[1] + 2)
+    return np.pad(src, ((0, reps[0] * src.shape[0] - src.shape[0]), (0, reps[1] * src.shape[1] - src.shape[1])), mode='symmetric')[:h, :w]
+
+def best_of(f, n=3):
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return min(ts)
+
+def main():
+    model = init_model()
+    print(f'model: {model.path.name} ({model.config["model"]["encoder"]}), tile {model.config["tile"]}')
+    tmp = Path(tempfile.mkdtemp())
+    img = frame(1536, 2048); n_img = 4
+    for i in range(n_img): tifffile.imwrite(tmp/f'frame{i}.tif', img)
+    mp = img.size / 1e6
+    # end to end: the CLI on 4 frames (one warm-up process start is included, as a user sees it)
+    t = time.perf_counter()
+    r = subprocess.run([CELLNET, 'count', str(tmp), '--out', str(tmp/'out'), '--no-plots'], capture_output=True, text=True)
+    cli = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    # bare forward of the network on the same (normalised, padded to /32) input
+    x = normalize_image(img.astype(np.float32))[None, None]
+    x = np.pad(x, ((0, 0), (0, 0), (0, (-x.shape[2]) % 32), (0, (-x.shape[3]) % 32)), mode='symmetric')
+    fwd = best_of(lambda: model.predict(x))
+    in_proc = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model))
+    print(f'2048×1536: bare forward {mp / fwd:.2f} MP/s ({fwd:.2f} s); count_image {mp / in_proc:.2f} MP/s ({in_proc:.2f} s); '
+          f'overhead {in_proc / fwd:.2f}×')
+    print(f'`cellnet count` on {n_img} frames: {n_img * mp / cli:.2f} MP/s end to end ({cli:.1f} s, including start-up)')
+    try:
+        tm = init_model(backend='torch')
+        t_torch = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), tm), n=2)
+        a, b = count_image(load_image(tmp/'frame0.tif'), model)['count'], count_image(load_image(tmp/'frame0.tif'), tm)['count']
+        print(f'torch backend: {mp / t_torch:.2f} MP/s; onnxruntime/torch speed {t_torch / in_proc:.2f}×; counts {a:.2f} vs {b:.2f}')
+    except Exception as e: print(f'torch backend: not measured ({e})')
+    # peak memory on a 10k×10k image, in a child process
+    tifffile.imwrite(tmp/'big/huge.tif' if (tmp/'big').mkdir() is None else None, frame(10_000, 10_000))
+    t = time.perf_counter()
+    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots'], capture_output=True, text=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    assert r.returncode == 0, r.stderr
+    print(f'10k×10k: peak memory {peak:.2f} GB (max RSS of the largest child), {time.perf_counter() - t:.0f} s, '
+          f'{100 / (time.perf_counter() - t):.2f} MP/s')
+
+if __name__ == '__main__': main()

@@ -326,6 +326,9 @@ class ReviewUI(_UI):
 
     def _key(self, event: dict):
         if event.get('event') != 'keydown' or any(event.get(m) for m in ('ctrlKey', 'altKey', 'metaKey')): return
+        stamp = (event.get('key'), event.get('timeStamp'))
+        if stamp[1] is not None and stamp == getattr(self, '_last_key', None): return  # one key press seen by two views
+        self._last_key = stamp
         k = event.get('key', '')
         if k.lower() in self.KEYS: self.mark(*self.KEYS[k.lower()])
         elif k in self.MOVES: self.show(self.i + self.MOVES[k])

@@ -1,5 +1,6 @@
 """Foreground masks (cellnet.fgmask) on the shared sets: IoU against the Usiigaci instance masks, annotated centres
-inside the mask (Usiigaci, HeLa, VGG), foreground fraction and speed.
+inside the mask (Usiigaci, HeLa, VGG), foreground fraction and speed (wall-clock and CPU seconds per megapixel of
+`predict`: the machine is shared, so the CPU figure is the reproducible one).
 
 Each set gets its own model, fitted on its images and points. `fit all` fits on every image and scores the same
 images (what `cellnet prepare` does); `2-fold` fits on half the images and scores the other half (the threshold
@@ -16,23 +17,24 @@ from _common import load_set, SHARED
 from cellnet.fgmask import fit_fgmask, _pixels
 
 def scores(model, imgs, pts, gts):
-    "Per image: (IoU or nan, GT foreground covered or nan, centres inside, foreground fraction); and seconds per MP."
-    rows, t, mp = [], 0.0, 0.0
+    "Per image: (IoU or nan, GT foreground covered or nan, centres inside, foreground fraction); and (wall, CPU) s/MP."
+    rows, t, cpu, mp = [], 0.0, 0.0, 0.0
     for img, p, gt in zip(imgs, pts, gts):
-        t0 = time.perf_counter(); m = model.predict(img).astype(bool); t += time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time(); m = model.predict(img).astype(bool)
+        t += time.perf_counter() - t0; cpu += time.process_time() - c0
         mp += img.size / 1e6
         inside = m[_pixels(p[p[:, 2] != 0], m.shape)].mean()
         iou = (m & gt).sum() / max((m | gt).sum(), 1) if gt is not None else np.nan
         cover = (m & gt).sum() / max(gt.sum(), 1) if gt is not None else np.nan
         rows.append((iou, cover, inside, m.mean()))
-    return np.array(rows), t / mp
+    return np.array(rows), (t / mp, cpu / mp)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--sets', nargs='+', default=['usiigaci', 'hela-phc', 'vgg-cells'])
     ap.add_argument('--vgg', type=int, default=20, help='VGG images used (of 100)')
     a = ap.parse_args()
-    print(f'{"set":10s} {"mode":8s} {"IoU":>6s} {"GT cov":>7s} {"inside":>7s} {"min in":>7s} {"fg":>5s} {"s/MP":>6s}  model')
+    print(f'{"set":10s} {"mode":8s} {"IoU":>6s} {"GT cov":>7s} {"inside":>7s} {"min in":>7s} {"fg":>5s} {"s/MP":>6s} {"cpu/MP":>6s}  model')
     for name in a.sets:
         names, imgs, pts = load_set(name)
         if name == 'vgg-cells': names, imgs, pts = names[:a.vgg], imgs[:a.vgg], pts[:a.vgg]
@@ -49,7 +51,7 @@ def main():
         for mode, x in (('fit all', r), ('2-fold', r2)):
             print(f'{name:10s} {mode:8s} {np.nanmean(x[:, 0]) if gts[0] is not None else np.nan:6.3f} '
                   f'{np.nanmean(x[:, 1]) if gts[0] is not None else np.nan:7.3f} {x[:, 2].mean():7.4f} {x[:, 2].min():7.3f} '
-                  f'{x[:, 3].mean():5.2f} {spm:6.2f}  ' + (f'w={np.round(model.weights, 2).tolist()} thr={model.threshold:.2f} '
+                  f'{x[:, 3].mean():5.2f} {spm[0]:6.2f} {spm[1]:6.2f}  ' + (f'w={np.round(model.weights, 2).tolist()} thr={model.threshold:.2f} '
                   f'fit {fit_s / len(imgs):.2f} s/image' if mode == 'fit all' else ''))
         if gts[0] is not None:
             worst = np.argsort(r[:, 0])[:3]

@@ -5,7 +5,7 @@
 # %% ../nbs/03_fgmask.ipynb 3
 from __future__ import annotations
 import io, json
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
@@ -98,8 +98,8 @@ class FgMaskModel:
     threshold: float = 6.0     # in background spreads
     close_radius: float = 3.0  # px: closing that joins cell outlines
     hole_max: float = 1500.0   # px²: enclosed holes up to this area are filled (flat cell interiors)
-    object_min: float = 30.0   # px²: smaller specks are dropped
-    margin: float = 1.0        # px: final growth of the mask
+    object_min: float = 30.0   # px²: smaller specks are dropped (fitted from the points' objects by `fit_fgmask`)
+    margin: float = -2.0       # px: final growth of the mask; negative: shrink (undoes the features' blur)
     n_points: int = 0          # annotated points the model was fitted on (0: defaults)
     version: int = 1
 
@@ -108,9 +108,9 @@ class FgMaskModel:
         if w.shape != (len(FEATURES),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise FgMaskError(f'FgMaskModel: weights must be {len(FEATURES)} non-negative numbers, not {self.weights!r}')
         for k in ('threshold', 'close_radius', 'hole_max', 'object_min', 'margin'):
-            v = getattr(self, k)
-            if not isinstance(v, (int, float)) or not np.isfinite(v) or (k != 'threshold' and v < 0):
-                raise FgMaskError(f'FgMaskModel: {k} must be a finite number' + ('' if k == 'threshold' else ' ≥ 0') + f', not {v!r}')
+            v, signed = getattr(self, k), k in ('threshold', 'margin')
+            if not isinstance(v, (int, float)) or not np.isfinite(v) or (not signed and v < 0):
+                raise FgMaskError(f'FgMaskModel: {k} must be a finite number' + ('' if signed else ' ≥ 0') + f', not {v!r}')
         self.weights = [float(x) for x in w / w.sum()]
 
     def score(self, img) -> np.ndarray:
@@ -118,11 +118,11 @@ class FgMaskModel:
         return np.tensordot(np.asarray(self.weights, np.float32), features(img), 1)
 
     def clean(self, score) -> np.ndarray:
-        "The mask (uint8, 1 = foreground) from a score map: threshold, close, fill small holes, drop specks, grow."
+        "The mask (uint8, 1 = foreground) from a score map: threshold, close, fill small holes, grow/shrink, drop specks."
         m = score > self.threshold
-        m = _erode(_dilate(m, self.close_radius), self.close_radius)
-        m = _drop_small(_fill_small_holes(m, self.hole_max), self.object_min)
-        return _dilate(m, self.margin).astype(np.uint8)
+        m = _fill_small_holes(_erode(_dilate(m, self.close_radius), self.close_radius), self.hole_max)
+        m = _dilate(m, self.margin) if self.margin >= 0 else _erode(m, -self.margin)
+        return _drop_small(m, self.object_min).astype(np.uint8)
 
     def predict(self, img) -> np.ndarray:
         "Foreground mask of `img` (raw or normalised H×W): uint8 H×W, 1 = foreground."
@@ -179,23 +179,38 @@ def _logistic(X, y, l2=1e-3, iters=25):
         if np.abs(step).max() < 1e-6: break
     return w[:-1]
 
+def _area_per_point(mask, p) -> np.ndarray:
+    """For each point of `p` inside `mask`: the area (px²) of its connected component divided by the number of
+    points in that component (touching cells merge into one object; this is about one cell's area)."""
+    lab, _ = ndi.label(mask); ids = lab[_pixels(p, mask.shape)]; ids = ids[ids > 0]
+    return np.bincount(lab.ravel())[ids] / np.bincount(ids)[ids]
+
+def _inside(model, scores, fgs) -> float:
+    "Fraction of the annotated points `fgs` (one N×3 array per score map) inside `model`'s cleaned masks."
+    return float(np.concatenate([model.clean(s)[_pixels(p, s.shape)] for s, p in zip(scores, fgs)]).mean())
+
 def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: int = 2000, quantile: float = 0.005,
                thr_default: float = 6.0, thr_floor: float = 3.0, thr_cap: float = 12.0, min_points: int = 10,
-               seed: int = 0, **clean) -> FgMaskModel:
+               obj_frac: float = 0.25, n_steps: int = 6, seed: int = 0, **clean) -> FgMaskModel:
     """Fit a data set's `FgMaskModel` from its images (iterable of H×W arrays) and points (N×3 each, same order).
 
     Weights: logistic regression of point neighbourhoods vs background samples (defaults below `min_points`
-    annotated points). Threshold: the `quantile` of the annotated points' scores, clipped to
-    [`thr_floor`, `thr_cap`] (`thr_default` without points). `clean`: `FgMaskModel` clean-up parameters."""
+    annotated points). `object_min`: `obj_frac` × the 5% quantile of the objects' areas per point they hold.
+    Threshold: the highest in [`thr_floor`, `thr_cap`] (bisection, `n_steps`) whose *final* masks hold all but
+    `quantile` of the annotated points (`thr_default` without points). `clean`: fixed `FgMaskModel` clean-up
+    parameters (a given `object_min` is not fitted)."""
     rng = np.random.default_rng(seed)
-    pos, neg, pos_point = [], [], []   # feature rows; for `pos`, the (global) index of the point it belongs to
+    pos, neg, pos_point, kept = [], [], [], []   # `pos_point`: the (global) index of the point a `pos` row belongs to
     n_fg = 0
     try: pairs = list(enumerate(zip(images, points, strict=True)))
     except ValueError: raise FgMaskError('fit_fgmask: images and points differ in length') from None
+    bad = set(clean) - set(FgMaskModel.__dataclass_fields__) | set(clean) & {'weights', 'threshold', 'n_points', 'version'}
+    if bad: raise FgMaskError(f'fit_fgmask: unknown or fitted (not settable) parameter(s) {sorted(bad)}')
     for i, (img, p) in pairs:
         p = as_points(p, f'points of image {i}')
-        Z = features(img).reshape(len(FEATURES), -1); shape = np.shape(img)
+        F = features(img); Z = F.reshape(len(FEATURES), -1); shape = np.shape(img)
         fg, bg = p[p[:, 2] != BACKGROUND], p[p[:, 2] == BACKGROUND]
+        if len(fg): kept.append((F, fg))   # for the threshold: the final masks must hold these points
         flat, owner = _near(fg, shape, r_pos)
         pos.append(Z[:, flat].T); pos_point.append(owner + n_fg); n_fg += len(fg)
         neg.append(Z[:, _near(bg, shape, r_pos)[0]].T)
@@ -205,17 +220,28 @@ def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: 
         auto = np.flatnonzero(((ndi.distance_transform_edt(mk) > bg_dist) if len(fg) else mk).ravel() & (zm < np.median(zm)))
         neg.append(Z[:, rng.choice(auto, min(len(auto), n_bg), replace=False)].T)
     pos, neg = np.concatenate(pos or [np.zeros((0, 3))]), np.concatenate(neg or [np.zeros((0, 3))])
-    bad = set(clean) - set(FgMaskModel.__dataclass_fields__) | set(clean) & {'weights', 'threshold', 'n_points', 'version'}
-    if bad: raise FgMaskError(f'fit_fgmask: unknown or fitted (not settable) parameter(s) {sorted(bad)}')
     w = np.ones(len(FEATURES))
     if n_fg >= min_points and len(neg):
         fitted = np.clip(_logistic(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 0, None)
         if fitted.sum() > 0: w = fitted
-    w = w / w.sum(); thr = float(thr_default)
-    if n_fg:
-        point_score = np.full(n_fg, -np.inf); np.maximum.at(point_score, np.concatenate(pos_point), pos @ w)
-        thr = float(np.clip(np.quantile(point_score, quantile), thr_floor, thr_cap))
-    return FgMaskModel(weights=list(w), threshold=thr, n_points=int(n_fg), **clean)
+    w = w / w.sum()
+    model = FgMaskModel(weights=list(w), threshold=float(thr_default), n_points=int(n_fg), **clean)
+    if not n_fg: return model
+    scores = [np.tensordot(np.asarray(model.weights, np.float32), F, 1) for F, _ in kept]; fgs = [p for _, p in kept]
+    point_score = np.full(n_fg, -np.inf); np.maximum.at(point_score, np.concatenate(pos_point), pos @ w)
+    model.threshold = float(np.clip(np.quantile(point_score, quantile), thr_floor, thr_cap))  # a first guess
+    if 'object_min' not in clean:
+        probe = replace(model, object_min=0.0)
+        areas = np.concatenate([_area_per_point(probe.clean(s), p) for s, p in zip(scores, fgs)])
+        if len(areas): model.object_min = float(max(FgMaskModel.object_min, obj_frac * np.quantile(areas, 0.05)))
+    ok = lambda t: _inside(replace(model, threshold=t), scores, fgs) >= 1 - quantile
+    lo, hi = float(thr_floor), float(thr_cap)
+    if ok(hi): lo = hi
+    elif ok(lo):
+        for _ in range(n_steps):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return replace(model, threshold=lo)
 
 # %% ../nbs/03_fgmask.ipynb
 def check_fgmask(mask, points=None, max_outside: float = 0.02, min_fg: float = 0.001, max_fg: float = 0.95) -> list[str]:

@@ -189,6 +189,18 @@ def _inside(model, scores, fgs) -> float:
     "Fraction of the annotated points `fgs` (one N×3 array per score map) inside `model`'s cleaned masks."
     return float(np.concatenate([model.clean(s)[_pixels(p, s.shape)] for s, p in zip(scores, fgs)]).mean())
 
+def _calibrate(model, scores, fgs, target, lo, hi, n_steps):
+    """`(model with the highest threshold in [lo, hi] whose masks hold `target` of the points, whether any does)`.
+    Bisection: every clean-up step is monotone, so the fraction inside never grows with the threshold."""
+    ok = lambda t: _inside(replace(model, threshold=t), scores, fgs) >= target
+    lo, hi = float(lo), float(hi)
+    if ok(hi): return replace(model, threshold=hi), True
+    if not ok(lo): return replace(model, threshold=lo), False
+    for _ in range(n_steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return replace(model, threshold=lo), True
+
 def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: int = 2000, quantile: float = 0.005,
                thr_default: float = 6.0, thr_floor: float = 3.0, thr_cap: float = 12.0, min_points: int = 10,
                obj_frac: float = 0.25, n_steps: int = 6, seed: int = 0, **clean) -> FgMaskModel:
@@ -197,8 +209,8 @@ def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: 
     Weights: logistic regression of point neighbourhoods vs background samples (defaults below `min_points`
     annotated points). `object_min`: `obj_frac` × the 5% quantile of the objects' areas per point they hold.
     Threshold: the highest in [`thr_floor`, `thr_cap`] (bisection, `n_steps`) whose *final* masks hold all but
-    `quantile` of the annotated points (`thr_default` without points). `clean`: fixed `FgMaskModel` clean-up
-    parameters (a given `object_min` is not fitted)."""
+    `quantile` of the annotated points (`thr_default` without points); if none does, the shrink (negative
+    `margin`) is dropped. `clean`: fixed `FgMaskModel` clean-up parameters (a given one is not fitted)."""
     rng = np.random.default_rng(seed)
     pos, neg, pos_point, kept = [], [], [], []   # `pos_point`: the (global) index of the point a `pos` row belongs to
     n_fg = 0
@@ -234,14 +246,10 @@ def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: 
         probe = replace(model, object_min=0.0)
         areas = np.concatenate([_area_per_point(probe.clean(s), p) for s, p in zip(scores, fgs)])
         if len(areas): model.object_min = float(max(FgMaskModel.object_min, obj_frac * np.quantile(areas, 0.05)))
-    ok = lambda t: _inside(replace(model, threshold=t), scores, fgs) >= 1 - quantile
-    lo, hi = float(thr_floor), float(thr_cap)
-    if ok(hi): lo = hi
-    elif ok(lo):
-        for _ in range(n_steps):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    return replace(model, threshold=lo)
+    model, held = _calibrate(model, scores, fgs, 1 - quantile, thr_floor, thr_cap, n_steps)
+    if not held and 'margin' not in clean and model.margin < 0:   # small cells: the shrink loses points, drop it
+        model, _ = _calibrate(replace(model, margin=0.0), scores, fgs, 1 - quantile, thr_floor, thr_cap, n_steps)
+    return model
 
 # %% ../nbs/03_fgmask.ipynb
 def check_fgmask(mask, points=None, max_outside: float = 0.02, min_fg: float = 0.001, max_fg: float = 0.95) -> list[str]:

@@ -112,10 +112,9 @@ def bench_usiigaci_sparse(a):
     test_images = load_train_images(test_s, cfg, 'usiigaci')
     res = {}
     for tol in (19.0, 28.9):
-        DATASETS['usiigaci']['tol'] = tol
+        for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
-    DATASETS['usiigaci']['tol'] = 19.0
     show('Usiigaci, sparse (50% dropped) and noisy (3 px) training points, scored on full centroids of 8 held-out images', res)
     return res
 

@@ -15,8 +15,8 @@ from .core import predict_density, rescale
 from .release import MODEL_API_VERSION
 
 # %% auto 0
-__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'TrainImage',
-           'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
+__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
+           'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
            'calibrate_threshold', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
@@ -90,6 +90,14 @@ DATASETS = {  # typical cell diameter in px, detection tolerance in px used to s
     'fixtures': dict(cell_diameter=20.0, tol=8.0),    # the tiny crops the tests train on
 }
 
+def dataset_info(name: str, cfg: dict | None = None) -> dict:
+    "`cell_diameter` and `tol` of data set `name`: from `cfg['datasets']` (your own sets), else `DATASETS`."
+    info = {**DATASETS, **((cfg or {}).get('datasets') or {})}.get(name)
+    if not info or not {'cell_diameter', 'tol'} <= set(info):
+        raise CellnetError(f"data set {name!r}: unknown cell size; add it to the settings, e.g. overrides "
+                           f"'{{\"datasets\": {{\"{name}\": {{\"cell_diameter\": 25, \"tol\": 10}}}}}}' (px)")
+    return info
+
 # %% ../nbs/10_learner.ipynb
 from dataclasses import dataclass, field
 
@@ -102,15 +110,17 @@ class TrainImage:
     annotation_status: str
     dataset: str = ''
     scale: float = 1.0            # working size / original size
+    tol: float = 8.0              # px in the original image: a centre this close to an annotated cell is a hit
 
 def load_train_images(samples, cfg: dict, dataset: str) -> list[TrainImage]:
     "Load prepared samples (from `cellnet.prepare.load_prepared`) of `dataset` as `TrainImage`s at the working scale."
-    factor = cfg['cell_diameter'] / DATASETS[dataset]['cell_diameter']
+    info = dataset_info(dataset, cfg)
+    factor = cfg['cell_diameter'] / info['cell_diameter']
     out = []
     for s in samples:
         img = normalize_image(load_image(s.image_path), **cfg['normalize'])
         img, pts, fg = rescale(img, np.asarray(s.points, np.float32).reshape(-1, 3), factor, s.fgmask)
-        out.append(TrainImage(s.id, img, pts, fg, s.annotation_status, dataset, factor))
+        out.append(TrainImage(s.id, img, pts, fg, s.annotation_status, dataset, factor, info['tol']))
     return out
 
 # %% ../nbs/10_learner.ipynb
@@ -216,7 +226,8 @@ def evaluate_images(images: list[TrainImage], densities: list[np.ndarray], peaks
         p, g, n = by_ds.setdefault(t.dataset, ({}, {}, {}))
         p[t.id], g[t.id], n[t.id] = xy / t.scale, gt / t.scale, float(d.sum())
         counts[t.id] = (float(d.sum()), len(xy), len(gt))
-    res = {ds: evaluate(p, g, DATASETS.get(ds, DATASETS['fixtures'])['tol'], n) for ds, (p, g, n) in by_ds.items()}
+    tols = {t.dataset: t.tol for t in images}
+    res = {ds: evaluate(p, g, tols[ds], n) for ds, (p, g, n) in by_ds.items()}
     rows = [r for v in res.values() for r in v['rows']]
     if not rows: return dict(summary={}, datasets={}, counts={})
     ce = count_errors([r['count'] for r in rows], [r['n_gt'] for r in rows])

@@ -189,7 +189,7 @@ class Trainer:
             self.step += 1; seen += len(x)
             last = self.step == c['steps']
             if self.step % c['eval_every'] == 0 or last:
-                row = dict(step=self.step, loss=float(loss), lr=self.sched.get_last_lr()[0],
+                row = dict(step=self.step, loss=loss.item(), lr=self.sched.get_last_lr()[0],
                            crops_per_s=seen / (time.time() - t0))
                 if self.val: row.update({f'val_{k}': v for k, v in self.evaluate(self.val)['summary'].items()})
                 self.history.append(row); self.log(row)

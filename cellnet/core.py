@@ -64,8 +64,9 @@ def count_image(image: np.ndarray, model, cell_diameter: float | None = None, th
     peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold).items() if v is not None}}
     xy, scores = find_peaks(dens, **peaks)
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
-    return dict(count=float(dens.sum()), n_peaks=len(xy), points=xy, scores=np.asarray(scores, np.float32),
-                density=dens, scale=factor)
+    integral = float(dens.sum())
+    return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
+                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor)
 
 # %% ../nbs/12_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
@@ -80,7 +81,7 @@ def plot_result(image: np.ndarray, res: dict, title: str = ''):
     a.plot(p[:, 0] - .5, p[:, 1] - .5, '+', color='#ff3b30', ms=6, mew=1.2)
     b.imshow(res['density'], cmap='magma', extent=(0, W, H, 0))
     for ax in (a, b): ax.set_axis_off()
-    fig.suptitle(f"{title}  count {res['count']:.1f} (integral) · {res['n_peaks']} centres", fontsize=11)
+    fig.suptitle(f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -153,11 +154,10 @@ def count_cli(argv=None) -> int:
     files = list_images(a.paths, recursive=a.recursive)
     if not files: raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
     out = Path(a.out); (out / 'plots').mkdir(parents=True, exist_ok=True)
-    counts, skipped, ls_results, sizes = {}, {}, {}, {}
+    counts, skipped, ls_results, sizes, table = {}, {}, {}, {}, []
     tmp = out / '.points.csv.tmp'
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
-        print(f"{'image':<40} {'count':>9} {'centres':>7}")
         bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
                               min_distance=a.min_distance), total=len(files), unit='image', file=sys.stderr)
         for key, img, res, err in bar:
@@ -170,9 +170,12 @@ def count_cli(argv=None) -> int:
                 buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); atomic_write(out / 'plots' / f'{Path(key).stem}.png', buf.getvalue())
             if a.label_studio:
                 ls_results[key] = dict(points=res['points'], scores=res['scores']); sizes[key] = (img.shape[1], img.shape[0])
-            tqdm.write(f"{key:<40} {res['count']:>9.1f} {res['n_peaks']:>7d}", file=sys.stdout)
+            table.append((key, res['count'], res['integral'], res['n_peaks']))
     tmp.replace(out / 'points.csv')
     save_json(out / 'counts.json', counts)
+    w0 = max([len(k) for k, *_ in table] + [5])
+    print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}")
+    for k, c, i, n in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}')
     if a.label_studio: save_json(a.label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
     print(f'\n{len(counts)} image(s) counted, {len(skipped)} skipped; total {sum(counts.values()):.1f} cells'
           f'\nresults: {out}/counts.json, {out}/points.csv' + ('' if a.no_plots else f', {out}/plots/'))

@@ -74,8 +74,10 @@ def _read_raw(src) -> np.ndarray:
     if len(data) == 0: raise ImageReadError(f'{name}: empty file (0 bytes)')
     if data[:4] in (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+'):
         import tifffile
-        try: return tifffile.imread(io.BytesIO(data))
+        try: a = tifffile.imread(io.BytesIO(data))
         except Exception as e: raise ImageReadError(f'{name}: corrupt or truncated TIFF ({e})') from None
+        if a.size == 0: raise ImageReadError(f'{name}: corrupt or truncated TIFF (no image data)')
+        return a
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()

@@ -17,7 +17,8 @@ from .release import MODEL_API_VERSION
 # %% auto 0
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
            'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
-           'calibrate_threshold', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
+           'calibrate_threshold', 'choose_count', 'save_model', 'kfold', 'plot_history', 'plot_predictions',
+           'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
 DEFAULTS = dict(
@@ -31,6 +32,7 @@ DEFAULTS = dict(
     aug=dict(d4=True, intensity=True, scale=[0.7, 1.4]),   # see cellnet.data.make_training_example
     cell_diameter=20.0,              # px: images are rescaled so that cells have about this diameter
     peaks=dict(min_distance=8, radius=8, threshold=0.4),   # centres: peaks ≥ min_distance apart holding ≥ threshold cells within radius
+    count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
     folds=5, fold=-1,                # crossval: k folds; fold >= 0 runs one fold (a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
 )
@@ -245,6 +247,14 @@ def calibrate_threshold(trainer: Trainer, images: list[TrainImage], grid=(0.1, 0
     return max(scored, key=scored.get) if scored else trainer.cfg['peaks']['threshold']
 
 # %% ../nbs/10_learner.ipynb
+def choose_count(trainer: Trainer, images: list[TrainImage]) -> str:
+    "'peaks' or 'integral': the count with the smaller mean absolute error on the fully annotated `images`."
+    res = evaluate_images(images, [trainer.predict(t.image) for t in images], trainer.peak_params())
+    if not res['counts']: return trainer.cfg['count']
+    err = {m: np.mean([abs(c[i] - c[2]) for c in res['counts'].values()]) for i, m in ((0, 'integral'), (1, 'peaks'))}
+    return min(err, key=err.get)
+
+# %% ../nbs/10_learner.ipynb
 def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
     "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` to `out_dir` atomically."
     import shutil, tempfile
@@ -257,7 +267,7 @@ def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
         buf = io.BytesIO(); torch.save(trainer.net.state_dict(), buf); atomic_write(tmp / 'weights.pt', buf.getvalue())
         save_json(tmp / 'config.json', dict(
             model_api_version=MODEL_API_VERSION, model=o, sigma=c['sigma'], normalize=c['normalize'],
-            peaks=c['peaks'],
+            peaks=c['peaks'], count=c['count'],
             tile=dict(size=2048, overlap=32), cell_diameter=c['cell_diameter'],
             training=dict(experiment=c.get('experiment'), data=c['data'], steps=c['steps'], loss=c['loss'],
                           run=trainer.run_dir.name, created=datetime.now().isoformat(timespec='seconds')),

@@ -33,6 +33,8 @@ class ModelError(CellnetError):
 def _umask() -> int:
     m = os.umask(0); os.umask(m); return m
 
+_UMASK = _umask()   # read once, at import: os.umask can only be read by setting it, which is not thread-safe
+
 def atomic_write(path, data: bytes | str):
     "Write `data` to `path` atomically (temp file in the same folder, then rename); creates parent folders."
     path = Path(path)
@@ -42,7 +44,7 @@ def atomic_write(path, data: bytes | str):
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files; give the permissions a plain open() would
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes 0600 files; give the permissions a plain open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise

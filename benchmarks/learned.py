@@ -7,6 +7,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
+    .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
 
 `--steps` sets the training length (default: the `default` experiment's). Every run prints its figures and writes them to
 results/bench/<benchmark>.json. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
@@ -59,6 +60,7 @@ def show(title, rows):
 def cfg_for(data, a, **kw):
     over = dict(data=data, **kw)
     if a.steps: over['steps'] = a.steps
+    if a.threads: over.setdefault('threads', a.threads)
     return experiment_configs('default', over)[0]
 
 def bench_speed(a):
@@ -142,7 +144,30 @@ def bench_vgg(a):
     print(f"\nVGG cells, N = 32, {a.draws} draws, evaluated on the other 68 of the pool: count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f}")
     return res
 
-BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg}
+RECIPES = [  # (name, settings changed from the defaults): the ablation behind DEFAULTS' sigma, lr and loss
+    ('previous default: σ 5, lr 2e-3, mse+count', dict(sigma=5.0, lr=2e-3, loss='mse+count')),
+    ('σ 3, lr 4e-3, mse (default)', {}),
+    ('σ 3, lr 2e-3, mse+count', dict(lr=2e-3, loss='mse+count')),
+    ('σ 3, lr 4e-3, mse+count', dict(loss='mse+count')),
+    ('σ 5, lr 4e-3, mse', dict(sigma=5.0)),
+    ('σ 3, lr 8e-3, mse', dict(lr=8e-3)),
+]
+
+def bench_recipe(a):
+    "HeLa fold 0 of 2 (train 5, validate 6), one thread: F1 @ 8 px (peak threshold 0.4) after each third of the steps."
+    (name, changes), steps = RECIPES[a.variant], a.steps or 600
+    cfg = cfg_for(['hela-phc'], a, threads=1, eval_every=10**9, steps=steps, **changes)
+    tr_i, va_i = kfold(load_train_images(samples('hela-phc'), cfg, 'hela-phc'), 2, 0, cfg['seed'])
+    tr, res = Trainer(cfg, tr_i, tempfile.mkdtemp(prefix='cellnet-bench-'), log=lambda r: None), {}
+    for until in range(steps // 3, steps + 1, steps // 3):
+        tr.fit(until=until)
+        s = tr.evaluate(va_i)['summary']
+        res[until] = {k: s[k] for k in ('f1', 'precision', 'recall', 'count_mae')}
+        print(f"  {name}: step {until}: F1 {s['f1']:.3f} (P {s['precision']:.3f} R {s['recall']:.3f}), "
+              f"integral count MAE {s['count_mae']:.1f}", flush=True)
+    return {name: res}
+
+BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg, 'recipe': bench_recipe}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,10 +175,13 @@ if __name__ == '__main__':
     ap.add_argument('--steps', type=int, default=None, help='training steps per model (default: the default experiment)')
     ap.add_argument('--folds', type=int, default=3)
     ap.add_argument('--draws', type=int, default=5)
+    ap.add_argument('--threads', type=int, default=None, help='torch threads (default: the experiment\'s); 1 to run two at once')
+    ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
     a = ap.parse_args()
     t0 = time.time()
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
     res['_seconds'] = round(time.time() - t0)
-    save_json(ROOT/'results/bench'/f'{a.bench}.json', res)
-    print(f'({res["_seconds"]} s; results/bench/{a.bench}.json)')
+    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '')
+    save_json(ROOT/'results/bench'/f'{name}.json', res)
+    print(f'({res["_seconds"]} s; results/bench/{name}.json)')

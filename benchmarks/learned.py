@@ -21,7 +21,7 @@ from _common import ROOT, SHARED
 from cellnet.io import save_json, load_image, normalize_image
 from cellnet.prepare import Sample, load_prepared, prepare
 from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate_threshold, DATASETS
-from cellnet.metrics import tune_log, log_detect, evaluate
+from cellnet.metrics import tune_log, log_detect, evaluate, micro_scores, count_errors
 from cellnet.annotations import simulate_annotator
 from cellnet.fgmask import fit_fgmask
 
@@ -49,13 +49,15 @@ def log_baseline(train_s, test_s, tol, scale=1.0):
 
 def model_scores(tr, test_images):
     s = tr.evaluate(test_images)
+    pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
-           {'peaks_mae': float(np.mean([abs(p - g) for _, p, g in s['counts'].values()]))}
+           {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel']}
 
 def show(title, rows):
     print(f'\n{title}')
     for name, r in rows.items():
-        print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}")
+        peaks = f"  (centres: MAE {r['peaks_mae']:.2f} rel {r['peaks_rel']:.3f})" if 'peaks_mae' in r else ''
+        print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
 
 def cfg_for(data, a, **kw):
     over = dict(data=data, **kw)
@@ -87,9 +89,10 @@ def bench_hela(a):
         log_rows[f] = log_baseline([s for s in ss if s.id not in ids], [s for s in ss if s.id in ids], tol=8)
     # pool the per-image rows of all folds (micro over the 11 images)
     rows = [r for f in model_rows.values() for r in f['datasets']['hela-phc']['rows']]
-    from cellnet.metrics import micro_scores, count_errors
     m = {**micro_scores(rows)}; ce = count_errors([r['count'] for r in rows], [r['n_gt'] for r in rows])
-    model = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'])
+    pk = count_errors([r['n_pred'] for r in rows], [r['n_gt'] for r in rows])
+    model = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
+                 peaks_mae=pk['mae'], peaks_rel=pk['rel'])
     lg = {k: float(np.mean([r[k] for r in log_rows.values()])) for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
     res = {'cellnet': model, 'LoG (tuned per fold, mean)': lg}
     show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)

@@ -149,6 +149,8 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # |---|---|---|---|
 # | `hela --folds 2 --steps 800 --threads 1`: F1 at 8 px | **0.968** (P 0.967, R 0.968) | 0.923 | ≥ 0.97 |
 # | … count MAE, cells per image | **3.18** (10.52) | 5.98 | |
+# | `hela --folds 3 --steps 800` (2 threads): F1 at 8 px | **0.965** (P 0.965, R 0.966) | 0.923 | ≥ 0.97 |
+# | … count MAE, cells per image | **2.27** (9.12) | 5.00 | |
 # | `usiigaci-sparse --steps 1200 --threads 1` (trained on 20 images with 50 % of the centroids, the rest jittered by 3 px; scored on all centroids of 8 other images): F1 at 19 px | **0.704** | 0.608 | ≥ 0.85 |
 # | … F1 at 28.9 px (half the measured median cell diameter) | **0.798** | 0.713 | |
 # | … relative count error | 22.9 % (32.3 %) | 8.4 % (19 px), 26.7 % (28.9 px) | ≤ 10 % |

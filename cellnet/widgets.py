@@ -220,7 +220,8 @@ class CountUI(_UI):
         else: self.boxes[key] = (self.xr.value, self.yr.value)
         try: xy, _ = centres_at(res['density'], shape, self.peaks)
         except CellnetError as e: return self._say(str(e), error=True)
-        text = f"<b>{key}</b>: <b>{res['count']:.1f}</b> cells (integral) · <b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f}"
+        text = (f"<b>{key}</b>: <b>{res['count']:.1f}</b> cells (the model's count) · integral {res['integral']:.1f} · "
+                f"<b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f}")
         if not full:
             n, k = box_count(res['density'], shape, xy, box)
             text += f" · box x {box[0]}–{box[1]}, y {box[2]}–{box[3]}: <b>{n:.1f}</b> (integral) · <b>{k}</b> centres"

@@ -8,6 +8,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed
 
 `--steps` sets the training length (default: the `default` experiment's). Every run prints its figures and writes them to
 results/bench/<benchmark>.json. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
@@ -60,7 +61,7 @@ def show(title, rows):
         print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
 
 def cfg_for(data, a, **kw):
-    over = dict(data=data, **kw)
+    over = {**dict(data=data, **kw), **a.set}   # --set wins
     if a.steps: over['steps'] = a.steps
     if a.threads: over.setdefault('threads', a.threads)
     return experiment_configs('default', over)[0]
@@ -170,6 +171,13 @@ def bench_recipe(a):
               f"integral count MAE {s['count_mae']:.1f}", flush=True)
     return {name: res}
 
+def _setting(kv: str):
+    "'radius=10' → ('radius', 10): the value as JSON where it parses, else as text."
+    k, sep, v = kv.partition('=')
+    if not sep: raise SystemExit(f'--set {kv!r}: expected KEY=VALUE')
+    try: return k, json.loads(v)
+    except json.JSONDecodeError: return k, v
+
 BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg, 'recipe': bench_recipe}
 
 if __name__ == '__main__':
@@ -180,11 +188,14 @@ if __name__ == '__main__':
     ap.add_argument('--draws', type=int, default=5)
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: the experiment\'s); 1 to run two at once')
     ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                    help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
     a = ap.parse_args()
+    a.set = dict(_setting(kv) for kv in a.set)
     t0 = time.time()
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
     res['_seconds'] = round(time.time() - t0)
-    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '')
+    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
     save_json(ROOT/'results/bench'/f'{name}.json', res)
     print(f'({res["_seconds"]} s; results/bench/{name}.json)')

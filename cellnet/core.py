@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_core.ipynb 3
 from __future__ import annotations
-import csv, io, math, sys, time, warnings
+import csv, io, itertools, math, sys, time, warnings
 from pathlib import Path
 import numpy as np
 from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json
@@ -15,25 +15,37 @@ __all__ = ['predict_density', 'rescale', 'count_image', 'plot_result', 'result_k
            'count_cli']
 
 # %% ../nbs/12_core.ipynb
-def _tiling(n: int, size: int, overlap: int) -> tuple[int, int, int]:
-    "Along one axis of length `n`: (number of tiles, kept step, tile length ≤ `size`, a multiple of 32 for the U-Net)."
-    k = max(1, math.ceil(n / (size - 2 * overlap)))
-    step = math.ceil(n / k)                       # spread the image evenly over the tiles: no wasted margins
-    return k, step, 32 * math.ceil((step + 2 * overlap) / 32)
+def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Along an axis of length `n` (a multiple of 32): per tile (start, end, kept start, kept end). The kept parts
+    partition `[0, n)` at multiples of 32, spread evenly; each tile reaches at least `overlap` px beyond its kept part
+    (within `[0, n)`, to a multiple of 32 for the U-Net); all tiles have one length ≤ `size`; as few as that allows."""
+    o = 32 * math.ceil(overlap / 32)
+    if size < 32 + 2 * o: raise ValueError(f'tile size ({size}) must exceed twice the overlap ({overlap}, rounded up to '
+                                           'a multiple of 32) by 32 px at least')
+    for k in itertools.count(1):                  # ends by k = n / 32 at the latest: kept parts of 32 px fit
+        b = [32 * round(j * n / k / 32) for j in range(k + 1)]
+        t = [(max(0, b[i] - o), min(n, b[i + 1] + o), b[i], b[i + 1]) for i in range(k)]
+        L = max(e - s for s, e, _, _ in t)
+        if L <= size: break
+    # all tiles as long as the longest (shorter ones reach further inwards): one input shape for the runtime, whose
+    # memory pool would otherwise keep buffers for every shape it has seen
+    starts = [min(max(0, e - L), n - L) for s, e, _, _ in t]   # ≤ s, and start + L ≥ e: the tile still holds its range
+    return [(a, a + L, k0, k1) for a, (_, _, k0, k1) in zip(starts, t)]
 
 def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int = 32, batch: int = 2) -> np.ndarray:
     "Run `predict` ([B,1,h,w] → [B,1,h,w]) over `image` (H×W, normalised) in overlapping tiles of at most `size`²."
     H, W = image.shape
-    if size - 2 * overlap < 32: raise ValueError(f'tile size ({size}) must exceed twice the overlap ({overlap}) by 32 px at least')
-    (ny, sy, ty), (nx, sx, tx) = _tiling(H, size, overlap), _tiling(W, size, overlap)
-    pad = ((overlap, (ny - 1) * sy + ty - overlap - H), (overlap, (nx - 1) * sx + tx - overlap - W))
-    padded = np.pad(image.astype(np.float32, copy=False), pad, mode='symmetric')
-    out = np.empty((ny * sy, nx * sx), np.float32)
-    corners = [(iy * sy, ix * sx) for iy in range(ny) for ix in range(nx)]
-    for i in range(0, len(corners), batch):
-        cs = corners[i:i + batch]
-        d = np.asarray(predict(np.stack([padded[y:y + ty, x:x + tx] for y, x in cs])[:, None]), np.float32)
-        for (y, x), t in zip(cs, d[:, 0]): out[y:y + sy, x:x + sx] = t[overlap:overlap + sy, overlap:overlap + sx]
+    ext = np.pad(image.astype(np.float32, copy=False), ((0, -H % 32), (0, -W % 32)), mode='symmetric')
+    out = np.empty(ext.shape, np.float32)
+    tiles = [(ty, tx) for ty in _tiles(ext.shape[0], size, overlap) for tx in _tiles(ext.shape[1], size, overlap)]
+    shape = lambda t: (t[0][1] - t[0][0], t[1][1] - t[1][0])
+    for _, same in itertools.groupby(sorted(tiles, key=shape), key=shape):   # a batch holds tiles of one shape
+        same = list(same)
+        for i in range(0, len(same), batch):
+            group = same[i:i + batch]
+            d = np.asarray(predict(np.stack([ext[y0:y1, x0:x1] for (y0, y1, *_), (x0, x1, *_) in group])[:, None]), np.float32)
+            for ((y0, _, ky0, ky1), (x0, _, kx0, kx1)), t in zip(group, d[:, 0]):
+                out[ky0:ky1, kx0:kx1] = t[ky0 - y0:ky1 - y0, kx0 - x0:kx1 - x0]
     return out[:H, :W]
 
 # %% ../nbs/12_core.ipynb

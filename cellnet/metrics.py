@@ -52,15 +52,30 @@ def _subpixel(n3: np.ndarray):
         out.append(np.where(den < 0, np.clip(off, -.5, .5), 0.))
     return out
 
-def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk: int = 1 << 14) -> np.ndarray:
-    """Whether each candidate pixel (r, c) is the maximum of its (2·md+1)² window. Few candidates: gather their
-    windows (cost ∝ candidates × window); many (`dense`, default: more than 4× the image in gathered values):
-    one maximum filter over the image (cost ∝ image, whatever the window)."""
-    if dense is None: dense = len(r) * (2 * md + 1) ** 2 > 4 * h.size
-    if dense: return h[r, c] >= ndimage.maximum_filter(h, 2 * md + 1, mode='constant')[r, c]  # zeros outside, as hp
-    return np.concatenate([np.zeros(0, bool)] + [   # chunks bound the memory of the gathered windows
-        (_windows(hp, r[i:i + chunk], c[i:i + chunk], md, pad) <= h[r[i:i + chunk], c[i:i + chunk], None]).all(1)
-        for i in range(0, len(r), chunk)])
+def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk: int = 1 << 14, stripe: int = 256) -> np.ndarray:
+    """Whether each candidate pixel (r, c) (in row order, as `np.nonzero` gives them) is the maximum of its (2·md+1)²
+    window (zeros outside, as in `hp`). A pixel
+    that is not the maximum of its 3×3 neighbourhood is not that of any wider window, so a cheap 3×3 test (shifted
+    whole-image maxima) leaves about one candidate per bump of the map; their windows are gathered (cost ∝ survivors ×
+    window). Many survivors (`dense`, default: more than 4× the image in gathered values, as on noise): one maximum
+    filter over the image instead (cost ∝ image, whatever the window)."""
+    H, W = h.shape
+    is3 = np.zeros(len(r), bool)
+    for y0 in range(0, H, stripe):                # stripes of rows bound the memory of the shifted maxima
+        a, b = np.searchsorted(r, [y0, y0 + stripe])
+        if a == b: continue
+        seg = hp[pad - 1 + y0:pad + 1 + min(H, y0 + stripe)]
+        rows = np.maximum(np.maximum(seg[:-2], seg[1:-1]), seg[2:])
+        m3 = np.maximum(np.maximum(rows[:, pad - 1:pad - 1 + W], rows[:, pad:pad + W]), rows[:, pad + 1:pad + 1 + W])
+        is3[a:b] = h[r[a:b], c[a:b]] >= m3[r[a:b] - y0, c[a:b]]
+    keep = np.flatnonzero(is3)
+    if dense is None: dense = len(keep) * (2 * md + 1) ** 2 > 4 * h.size
+    if dense: return h[r, c] >= ndimage.maximum_filter(h, 2 * md + 1, mode='constant')[r, c]
+    ismax = np.zeros(len(r), bool)
+    for i in range(0, len(keep), chunk):   # chunks bound the memory of the gathered windows
+        k = keep[i:i + chunk]
+        ismax[k] = (_windows(hp, r[k], c[k], md, pad) <= h[r[k], c[k], None]).all(1)
+    return ismax
 
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',
                radius: int | None = None, refine: bool = True):

@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/count_speed.py            # all figures (about 3 minutes on 2 cores)
 
-Prints, on 2048×1536 images (the users' EVOS frame size, made by tiling a real Usiigaci image):
+Prints, on 2048×1536 images (the users' EVOS frame size, made by tiling a real Usiigaci image), counted at the model's
+own cell size (`--cell-diameter model`) so that the network sees the same pixels as the bare forward:
 - megapixels/s of `cellnet count` end to end on a folder of 16 frames (read, normalise, tiled network, peaks,
   counts.json/points.csv, no plots; process start-up included), and the start-up alone (the CLI on one frame minus one
   frame's `count_image` time),
-- megapixels/s of the bare network forward (one onnxruntime call on the whole padded image), and their ratio (overhead),
+- megapixels/s of the bare network forward (one onnxruntime call on the image padded to /32), and their ratio (overhead),
+- what the default cell-size estimate costs, and the speed of counting with it (the frame is resized to the estimate),
 - onnxruntime vs torch backend for `count_image`,
-and the peak memory (max RSS) of `cellnet count` on one 10k×10k image."""
+and the peak memory (max RSS) of `cellnet count` on one 10k×10k image (at the model's cell size: no downscaling)."""
 import os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, tifffile
@@ -16,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED
 from cellnet.io import load_image, normalize_image
 from cellnet.release import init_model
-from cellnet.core import count_image
+from cellnet.core import count_image, estimate_cell_diameter
 
 CELLNET = str(Path(sys.executable).with_name('cellnet'))
 
@@ -41,7 +43,8 @@ def main():
     mp = img.size / 1e6
     def cli_seconds(folder):   # one process start is included, as a user sees it
         t = time.perf_counter()
-        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--no-plots'], capture_output=True, text=True)
+        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--no-plots', '--cell-diameter', 'model'],
+                           capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         return time.perf_counter() - t
     cli = cli_seconds(tmp)
@@ -51,21 +54,29 @@ def main():
     x = normalize_image(img.astype(np.float32))[None, None]
     x = np.pad(x, ((0, 0), (0, 0), (0, (-x.shape[2]) % 32), (0, (-x.shape[3]) % 32)), mode='symmetric')
     fwd = best_of(lambda: model.predict(x))
-    in_proc = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model))
+    in_proc = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model, cell_diameter=None))
     print(f'2048×1536: bare forward {mp / fwd:.2f} MP/s ({fwd:.2f} s); count_image {mp / in_proc:.2f} MP/s ({in_proc:.2f} s); '
           f'overhead {in_proc / fwd:.2f}×')
+    norm = normalize_image(img.astype(np.float32))
+    est_s = best_of(lambda: estimate_cell_diameter(norm, model))
+    auto = count_image(load_image(tmp/'frame0.tif'), model)
+    auto_s = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model))
+    print(f'cell size estimated (the default): the estimate takes {est_s:.2f} s a frame; it finds {auto["cell_diameter"]:.0f} px '
+          f'cells (Usiigaci: about 58), so the frame is counted at {auto["scale"]:.2f}× its size: '
+          f'count_image {mp / auto_s:.2f} MP/s ({auto_s:.2f} s)')
     print(f'`cellnet count` on {n_img} frames: {n_img * mp / cli:.2f} MP/s end to end ({cli:.1f} s, including start-up); '
           f'start-up about {cli_one - in_proc:.1f} s (one frame: {cli_one:.1f} s)')
     try:
         tm = init_model(backend='torch')
-        t_torch = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), tm), n=2)
-        a, b = count_image(load_image(tmp/'frame0.tif'), model)['count'], count_image(load_image(tmp/'frame0.tif'), tm)['count']
+        t_torch = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), tm, cell_diameter=None), n=2)
+        a, b = (count_image(load_image(tmp/'frame0.tif'), m, cell_diameter=None)['count'] for m in (model, tm))
         print(f'torch backend: {mp / t_torch:.2f} MP/s; onnxruntime/torch speed {t_torch / in_proc:.2f}×; counts {a:.2f} vs {b:.2f}')
     except Exception as e: print(f'torch backend: not measured ({e})')
     # peak memory on a 10k×10k image, in a child process
     tifffile.imwrite(tmp/'big/huge.tif' if (tmp/'big').mkdir() is None else None, frame(10_000, 10_000))
     t = time.perf_counter()
-    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots'], capture_output=True, text=True)
+    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots', '--cell-diameter', 'model'],
+                       capture_output=True, text=True)   # at the model's size: the network sees all 10k×10k pixels
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     assert r.returncode == 0, r.stderr
     print(f'10k×10k: peak memory {peak:.2f} GB (max RSS of the largest child), {time.perf_counter() - t:.0f} s, '

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json
 from .release import init_model
+from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['predict_density', 'rescale', 'count_image', 'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks',
-           'count_cli']
+__all__ = ['predict_density', 'rescale', 'estimate_cell_diameter', 'count_image', 'plot_result', 'result_keys', 'iter_count',
+           'count', 'label_studio_tasks', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -63,14 +64,38 @@ def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: n
     return img, points, m
 
 # %% ../nbs/12_core.ipynb
-from .metrics import find_peaks
+def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
+    "Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres)."
+    c, (H, W) = model.config, norm.shape
+    f = c['cell_diameter'] / diameter
+    h, w = min(H, round(side / f)), min(W, round(side / f))
+    crop = norm[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
+    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.get('tile', {})), **c['peaks'])[1]
+    return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
-def count_image(image: np.ndarray, model, cell_diameter: float | None = None, threshold: float | None = None,
+def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
+    """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
+    the first crossing of 1 over the assumed diameters `model.config['cell_diameter'] × steps`; None if none."""
+    d = model.config['cell_diameter'] * np.asarray(steps, float)
+    m = np.array([_median_mass(norm, model, x, side) for x in d]) - 1
+    for i in range(len(d) - 1):
+        if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
+            t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
+            return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
+    return None
+
+# %% ../nbs/12_core.ipynb
+def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None) -> dict:
-    "Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density."
+    """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
+    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`), or the model's own (None)."""
     c = model.config
+    if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
+        raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
     norm = normalize_image(image, **c.get('normalize', {}))
-    factor = c['cell_diameter'] / cell_diameter if cell_diameter else 1.0
+    if cell_diameter == 'auto': cell_diameter = estimate_cell_diameter(norm, model)   # None: an empty field
+    cell_diameter = cell_diameter or c['cell_diameter']
+    factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
     dens = predict_density(work, model.predict, **c.get('tile', {}))
     peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold).items() if v is not None}}
@@ -78,7 +103,7 @@ def count_image(image: np.ndarray, model, cell_diameter: float | None = None, th
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
     return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
-                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor)
+                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter))
 
 # %% ../nbs/12_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
@@ -93,7 +118,8 @@ def plot_result(image: np.ndarray, res: dict, title: str = ''):
     a.plot(p[:, 0] - .5, p[:, 1] - .5, '+', color='#ff3b30', ms=6, mew=1.2)
     b.imshow(res['density'], cmap='magma', extent=(0, W, H, 0))
     for ax in (a, b): ax.set_axis_off()
-    fig.suptitle(f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres", fontsize=11)
+    fig.suptitle(f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
+                 f"cells {res['cell_diameter']:.0f} px", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -146,6 +172,16 @@ def label_studio_tasks(results: dict, sizes: dict, url_prefix: str = '/data/loca
     return tasks
 
 # %% ../nbs/12_core.ipynb
+def _diameter(text: str):
+    "`--cell-diameter`: 'auto', 'model' (→ None: the model's own) or a positive number of pixels."
+    if text in ('auto', 'model'): return None if text == 'model' else text
+    try: v = float(text)
+    except ValueError: v = -1.0
+    if not 0 < v < math.inf:
+        import argparse
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto' or 'model'")
+    return v
+
 def count_cli(argv=None) -> int:
     "`cellnet count PATH... [options]`"
     import argparse
@@ -153,7 +189,9 @@ def count_cli(argv=None) -> int:
     ap.add_argument('paths', nargs='+', help='image files and/or folders of images')
     ap.add_argument('--model', default=None, help="model: a version ('latest', '1-261129'), a model folder, or omit for the default")
     ap.add_argument('--out', default='cellnet-counts', help='output folder (default: %(default)s)')
-    ap.add_argument('--cell-diameter', type=float, default=None, help='typical cell diameter in your images, in px (default: the model\'s)')
+    ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|model',
+                    help="typical cell diameter in your images, in px; 'auto' (default): estimated per image; "
+                         "'model': the size the model was trained at (faster; no estimate)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
@@ -182,12 +220,12 @@ def count_cli(argv=None) -> int:
                 buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); atomic_write(out / 'plots' / f'{Path(key).stem}.png', buf.getvalue())
             if a.label_studio:
                 ls_results[key] = dict(points=res['points'], scores=res['scores']); sizes[key] = (img.shape[1], img.shape[0])
-            table.append((key, res['count'], res['integral'], res['n_peaks']))
+            table.append((key, res['count'], res['integral'], res['n_peaks'], res['cell_diameter']))
     tmp.replace(out / 'points.csv')
     save_json(out / 'counts.json', counts)
     w0 = max([len(k) for k, *_ in table] + [5])
-    print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}")
-    for k, c, i, n in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}')
+    print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}  {'diameter':>8}")
+    for k, c, i, n, d in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}  {d:>8.1f}')
     if a.label_studio: save_json(a.label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
     print(f'\n{len(counts)} image(s) counted, {len(skipped)} skipped; total {sum(counts.values()):.1f} cells'
           f'\nresults: {out}/counts.json, {out}/points.csv' + ('' if a.no_plots else f', {out}/plots/'))

@@ -124,7 +124,7 @@ class CountUI(_UI):
         self.files = W.SelectMultiple(options=[], rows=6, description='images', layout=W.Layout(width='420px'))
         self.model_box = W.Text('' if self.model else str(model or ''), description='model',
                                 placeholder='built-in' if self.model else 'default; or a model folder or version')
-        self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip="0: the model's")
+        self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip='0: estimated per image')
         self.count_btn = W.Button(description='count', button_style='primary')
         self.message = W.HTML()
         self.view = W.Dropdown(options=[], description='show')
@@ -180,7 +180,7 @@ class CountUI(_UI):
         except CellnetError as e: return self._say(str(e), error=True)
         self._say(f'counting {len(labels)} image(s)…')
         files = [self._file(l) for l in labels]
-        _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or None)
+        _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto')
         self._src_of = dict(zip(result_keys(files), labels))
         errors = [v['error'] for v in info.values() if 'error' in v]
         self.results = {k: v for k, v in info.items() if 'error' not in v}

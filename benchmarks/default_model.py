@@ -1,0 +1,38 @@
+"""The shipped default model on the phase-contrast sets it was trained on (HeLa and Usiigaci, training splits).
+
+    .venv/bin/python benchmarks/default_model.py        # about a minute on 2 cores
+
+These are its own training images, so the figures show what the model has learnt and guard against a broken release or
+a regression in counting (tiling, peaks); they are not a held-out evaluation (see learned.py for those). Each image is
+counted by `count_image` as a user would, once with the set's known cell diameter and once with the size estimated per
+image (the default), and scored at the set's tolerance: F1 of the centres, and the count MAE of the model's count (its
+centres) and of the density integral."""
+import sys
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import load_set
+from cellnet.core import count_image
+from cellnet.learner import DATASETS
+from cellnet.metrics import evaluate, count_errors
+from cellnet.release import init_model
+
+def main():
+    model = init_model()
+    print(f'model {model.version} ({model.config["model"]["encoder"]}), count = {model.config["count"]}, '
+          f'peak threshold {model.config["peaks"]["threshold"]}')
+    for name in ('hela-phc', 'usiigaci'):
+        names, images, points = load_set(name)
+        truth = [len(p[p[:, 2] == 1]) for p in points]
+        print(f"{name}: {len(images)} images, tolerance {DATASETS[name]['tol']:g} px, cells about "
+              f"{DATASETS[name]['cell_diameter']:g} px")
+        for size in (DATASETS[name]['cell_diameter'], 'auto'):
+            res = [count_image(im, model, cell_diameter=size) for im in images]
+            ev = evaluate({n: r['points'] for n, r in zip(names, res)}, dict(zip(names, points)), DATASETS[name]['tol'])
+            own, integral = (count_errors([r[k] for r in res], truth) for k in ('count', 'integral'))
+            d = [r['cell_diameter'] for r in res]
+            how = f'estimated (median {np.median(d):.1f} px, {min(d):.1f}–{max(d):.1f})' if size == 'auto' else 'given'
+            print(f"  cell size {how:<38} F1 {ev['f1']:.3f} (P {ev['precision']:.3f} R {ev['recall']:.3f}); "
+                  f"count MAE {own['mae']:.2f} (rel {own['rel']:.3f}), integral MAE {integral['mae']:.2f}")
+
+if __name__ == '__main__': main()

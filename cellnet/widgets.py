@@ -221,7 +221,7 @@ class CountUI(_UI):
         try: xy, _ = centres_at(res['density'], shape, self.peaks)
         except CellnetError as e: return self._say(str(e), error=True)
         text = (f"<b>{key}</b>: <b>{res['count']:.1f}</b> cells (the model's count) · integral {res['integral']:.1f} · "
-                f"<b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f}")
+                f"<b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f} · cells {res['cell_diameter']:.0f} px")
         if not full:
             n, k = box_count(res['density'], shape, xy, box)
             text += f" · box x {box[0]}–{box[1]}, y {box[2]}–{box[3]}: <b>{n:.1f}</b> (integral) · <b>{k}</b> centres"
@@ -241,7 +241,8 @@ class CountUI(_UI):
         for key, res in self.results.items():
             shape = self._shape(key)
             xy, sc = centres_at(res['density'], shape, self.peaks)
-            row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value)
+            row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
+                       cell_diameter=round(res['cell_diameter'], 1))
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
                 n, k = box_count(res['density'], shape, xy, (x0, x1, y0, y1))
@@ -256,8 +257,8 @@ class CountUI(_UI):
         counts, points = self.rows()
         out = Path(self.out.value).expanduser()
         try:
-            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'box_x0', 'box_x1',
-                                                         'box_y0', 'box_y1', 'box_count', 'box_centres']),
+            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'cell_diameter', 'box_x0',
+                                                         'box_x1', 'box_y0', 'box_y1', 'box_count', 'box_centres']),
                      write_csv(out/'points.csv', points, ['image', 'x', 'y', 'score'])]
         except OSError as e: return self._say(f'{out}: cannot write there ({e})', error=True)
         self._say(f'wrote {paths[0]} and {paths[1]}')

@@ -154,8 +154,9 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | `usiigaci-sparse --steps 1200 --threads 1` (trained on 20 images with 50 % of the centroids, the rest jittered by 3 px; scored on all centroids of 8 other images): F1 at 19 px | **0.704** | 0.608 | ≥ 0.85 |
 # | … F1 at 28.9 px (half the measured median cell diameter) | **0.798** | 0.713 | |
 # | … relative count error | 22.9 % (32.3 %) | 8.4 % (19 px), 26.7 % (28.9 px) | ≤ 10 % |
-# | `cross --steps 800 --threads 1` (test images rescaled by the target set's known cell size): HeLa → Usiigaci, F1 at 19 px | **0.575** | 0.239 | ≥ 0.80 |
-# | … Usiigaci → HeLa, F1 at 8 px | **0.461** | 0.044 | ≥ 0.80 |
+# | `cross --steps 800 --threads 1` (test images rescaled by the target set's known cell size): HeLa → Usiigaci, F1 at 19 px | **0.588** | 0.239 | ≥ 0.80 |
+# | … Usiigaci → HeLa, F1 at 8 px | **0.603** | 0.044 | ≥ 0.80 |
+# | … the same models, cell size estimated per image (what `cellnet count` does by default): HeLa → Usiigaci / Usiigaci → HeLa | 0.470 / 0.476 | | |
 # | `vgg --draws 5 --steps 200 --threads 1` (Lempitsky protocol in the pool, N = 32): count MAE (integral) | 34.5 ± 21.4 | 10.41 ± 0.15 (`benchmarks/log_baseline.py`) | ≤ 2.9 |
 # | `speed`: training crops/s (256², batch 8) | 13.0 (2 threads); 8.8 (1 thread, so two runs at once make 17.6) | | |
 #

@@ -11,10 +11,8 @@ import sys
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import load_set
-from cellnet.core import count_image
+from _common import load_set, count_scores
 from cellnet.learner import DATASETS
-from cellnet.metrics import evaluate, count_errors
 from cellnet.release import init_model
 
 def main():
@@ -23,16 +21,13 @@ def main():
           f'peak threshold {model.config["peaks"]["threshold"]}')
     for name in ('hela-phc', 'usiigaci'):
         names, images, points = load_set(name)
-        truth = [len(p[p[:, 2] == 1]) for p in points]
         print(f"{name}: {len(images)} images, tolerance {DATASETS[name]['tol']:g} px, cells about "
               f"{DATASETS[name]['cell_diameter']:g} px")
         for size in (DATASETS[name]['cell_diameter'], 'auto'):
-            res = [count_image(im, model, cell_diameter=size) for im in images]
-            ev = evaluate({n: r['points'] for n, r in zip(names, res)}, dict(zip(names, points)), DATASETS[name]['tol'])
-            own, integral = (count_errors([r[k] for r in res], truth) for k in ('count', 'integral'))
-            d = [r['cell_diameter'] for r in res]
+            s = count_scores(model, names, images, points, DATASETS[name]['tol'], size)
+            own, integral, d = s['errors']['count'], s['errors']['integral'], s['diameters']
             how = f'estimated (median {np.median(d):.1f} px, {min(d):.1f}–{max(d):.1f})' if size == 'auto' else 'given'
-            print(f"  cell size {how:<38} F1 {ev['f1']:.3f} (P {ev['precision']:.3f} R {ev['recall']:.3f}); "
+            print(f"  cell size {how:<38} F1 {s['f1']:.3f} (P {s['precision']:.3f} R {s['recall']:.3f}); "
                   f"count MAE {own['mae']:.2f} (rel {own['rel']:.3f}), integral MAE {integral['mae']:.2f}")
 
 if __name__ == '__main__': main()

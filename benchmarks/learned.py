@@ -18,11 +18,10 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, SHARED
+from _common import ROOT, SHARED, count_scores
 from cellnet.io import save_json, load_image, normalize_image
 from cellnet.prepare import Sample, load_prepared, prepare
 from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate_threshold, save_model, DATASETS
-from cellnet.core import count_image
 from cellnet.release import init_model
 from cellnet.metrics import tune_log, log_detect, evaluate, micro_scores, count_errors
 from cellnet.annotations import simulate_annotator
@@ -129,14 +128,12 @@ def bench_usiigaci_sparse(a):
 def auto_scores(tr, ss, name):
     "Scores of `tr` saved as a model and run as a user would (`count_image`, cell size estimated per image) on `ss`."
     model = init_model(save_model(tr, Path(tempfile.mkdtemp(prefix='cellnet-bench-')) / 'model'))
-    res = [count_image(load_image(s.image_path), model, cell_diameter='auto') for s in ss]
-    ev = evaluate({s.id: r['points'] for s, r in zip(ss, res)}, {s.id: s.points for s in ss}, DATASETS[name]['tol'])
-    truth = [len(p[p[:, 2] == 1]) for p in (np.asarray(s.points) for s in ss)]
-    ce, pk = count_errors([r['integral'] for r in res], truth), count_errors([r['n_peaks'] for r in res], truth)
-    d = [r['cell_diameter'] for r in res]
+    s = count_scores(model, [x.id for x in ss], [load_image(x.image_path) for x in ss], [x.points for x in ss],
+                     DATASETS[name]['tol'], 'auto')
+    (ce, pk), d = (s['errors'][k] for k in ('integral', 'n_peaks')), s['diameters']
     print(f"    estimated cell diameters on {name}: median {np.median(d):.1f} px ({min(d):.1f}–{max(d):.1f}); "
           f"known {DATASETS[name]['cell_diameter']:g}", flush=True)
-    return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
+    return dict(f1=s['f1'], precision=s['precision'], recall=s['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
                 peaks_mae=pk['mae'], peaks_rel=pk['rel'], diameter_median=float(np.median(d)))
 
 def bench_cross(a):

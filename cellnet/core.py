@@ -39,14 +39,11 @@ def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int =
     ext = np.pad(image.astype(np.float32, copy=False), ((0, -H % 32), (0, -W % 32)), mode='symmetric')
     out = np.empty(ext.shape, np.float32)
     tiles = [(ty, tx) for ty in _tiles(ext.shape[0], size, overlap) for tx in _tiles(ext.shape[1], size, overlap)]
-    shape = lambda t: (t[0][1] - t[0][0], t[1][1] - t[1][0])
-    for _, same in itertools.groupby(sorted(tiles, key=shape), key=shape):   # a batch holds tiles of one shape
-        same = list(same)
-        for i in range(0, len(same), batch):
-            group = same[i:i + batch]
-            d = np.asarray(predict(np.stack([ext[y0:y1, x0:x1] for (y0, y1, *_), (x0, x1, *_) in group])[:, None]), np.float32)
-            for ((y0, _, ky0, ky1), (x0, _, kx0, kx1)), t in zip(group, d[:, 0]):
-                out[ky0:ky1, kx0:kx1] = t[ky0 - y0:ky1 - y0, kx0 - x0:kx1 - x0]
+    for i in range(0, len(tiles), batch):         # all tiles have one shape, so any of them batch together
+        group = tiles[i:i + batch]
+        d = np.asarray(predict(np.stack([ext[y0:y1, x0:x1] for (y0, y1, *_), (x0, x1, *_) in group])[:, None]), np.float32)
+        for ((y0, _, ky0, ky1), (x0, _, kx0, kx1)), t in zip(group, d[:, 0]):
+            out[ky0:ky1, kx0:kx1] = t[ky0 - y0:ky1 - y0, kx0 - x0:kx1 - x0]
     return out[:H, :W]
 
 # %% ../nbs/12_core.ipynb

@@ -54,11 +54,10 @@ def _subpixel(n3: np.ndarray):
 
 def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk: int = 1 << 14, stripe: int = 256) -> np.ndarray:
     """Whether each candidate pixel (r, c) (in row order, as `np.nonzero` gives them) is the maximum of its (2·md+1)²
-    window (zeros outside, as in `hp`). A pixel
-    that is not the maximum of its 3×3 neighbourhood is not that of any wider window, so a cheap 3×3 test (shifted
-    whole-image maxima) leaves about one candidate per bump of the map; their windows are gathered (cost ∝ survivors ×
-    window). Many survivors (`dense`, default: more than 4× the image in gathered values, as on noise): one maximum
-    filter over the image instead (cost ∝ image, whatever the window)."""
+    window (zeros outside, as in `hp`). A pixel that is not the maximum of its 3×3 neighbourhood is not that of any
+    wider window, so a cheap 3×3 test (shifted maxima) leaves about one candidate per bump of the map; their windows are
+    gathered (cost ∝ survivors × window). Many survivors (`dense`, default: more than 4× the image in gathered values,
+    as on noise): one maximum filter over the image instead (cost ∝ image, whatever the window)."""
     H, W = h.shape
     is3 = np.zeros(len(r), bool)
     for y0 in range(0, H, stripe):                # stripes of rows bound the memory of the shifted maxima

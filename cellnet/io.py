@@ -133,12 +133,13 @@ def percentiles(a: np.ndarray, qs) -> np.ndarray:
     lo, hi = part[i].astype(np.float64), part[j].astype(np.float64)
     return lo + (hi - lo) * (pos - i)
 
-def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8) -> np.ndarray:
-    "Scale `img` so its `low` and `high` percentiles map to 0 and 1 (float32); a flat image maps to zeros."
+def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, center: float | None = None) -> np.ndarray:
+    """Scale `img` so its `low` and `high` percentiles map to 0 and 1 (float32); with `center`, shift it so that
+    percentile goes to 0 instead (same scale). A flat image maps to zeros."""
     img = np.asarray(img, np.float32)
-    lo, hi = percentiles(img, [low, high])
+    lo, hi, *mid = percentiles(img, [low, high] + ([] if center is None else [center]))
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
-    return (img - np.float32(lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64
+    return (img - np.float32(mid[0] if mid else lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64
 
 # %% ../nbs/00_io.ipynb
 RUN_MODES = ('draft', 'crossval', 'release')

@@ -4,6 +4,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
 
     .venv/bin/python benchmarks/learned.py speed                  # training crops/s of the default recipe
     .venv/bin/python benchmarks/learned.py hela --folds 3         # k-fold on the 11 HeLa images, F1 @ 8 px + count MAE
+    .venv/bin/python benchmarks/learned.py release --folds 2      # the shipped model's recipe, k-fold over HeLa + Usiigaci
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
@@ -61,11 +62,11 @@ def show(title, rows):
         peaks = f"  (centres: MAE {r['peaks_mae']:.2f} rel {r['peaks_rel']:.3f})" if 'peaks_mae' in r else ''
         print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
 
-def cfg_for(data, a, **kw):
+def cfg_for(data, a, experiment='default', **kw):
     over = {**dict(data=data, **kw), **a.set}   # --set wins
     if a.steps: over['steps'] = a.steps
     if a.threads: over.setdefault('threads', a.threads)
-    return experiment_configs('default', over)[0]
+    return experiment_configs(experiment, over)[0]
 
 def bench_speed(a):
     cfg = cfg_for(['hela-phc', 'usiigaci'], a)
@@ -98,6 +99,34 @@ def bench_hela(a):
     lg = {k: float(np.mean([r[k] for r in log_rows.values()])) for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
     res = {'cellnet': model, 'LoG (tuned per fold, mean)': lg}
     show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)
+    return res
+
+def bench_release(a):
+    "The shipped model's recipe (`release`) on images it has not seen: k-fold over HeLa and Usiigaci together."
+    sets = ('hela-phc', 'usiigaci'); cfg = cfg_for(list(sets), a, 'release')
+    ss = {n: samples(n) for n in sets}
+    ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
+    rows, logs = {n: [] for n in sets}, {n: [] for n in sets}
+    for f in range(a.folds):
+        tr_i, va_i = kfold(ims, a.folds, f, cfg['seed'])   # stratified: each fold holds out part of each set
+        print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
+        tr = train(cfg, tr_i)
+        ev = tr.evaluate(va_i)['datasets']
+        for n in sets:
+            rows[n] += ev[n]['rows']
+            held = {t.id for t in va_i if t.dataset == n}
+            logs[n].append(log_baseline([s for s in ss[n] if s.id not in held], [s for s in ss[n] if s.id in held],
+                                        tol=DATASETS[n]['tol']))
+    res = {}
+    for n in sets:   # cellnet: micro over all held-out images; LoG: tuned per fold on that fold's training images
+        r = rows[n]; m = micro_scores(r)
+        ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
+        res[f'cellnet on {n}'] = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'],
+                                      count_rel=ce['rel'], peaks_mae=pk['mae'], peaks_rel=pk['rel'])
+        res[f'LoG on {n} (mean of folds)'] = {k: float(np.mean([x[k] for x in logs[n]]))
+                                              for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
+    show(f'Release recipe ({cfg["steps"]} steps), {a.folds}-fold over HeLa + Usiigaci, held-out images, '
+         f'tolerance {DATASETS["hela-phc"]["tol"]:g} / {DATASETS["usiigaci"]["tol"]:g} px', res)
     return res
 
 def sparse_noisy(s, drop=0.5, jitter=3.0, seed=0):
@@ -191,7 +220,7 @@ def _setting(kv: str):
     try: return k, json.loads(v)
     except json.JSONDecodeError: return k, v
 
-BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg, 'recipe': bench_recipe}
+BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'release': bench_release, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg, 'recipe': bench_recipe}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -102,7 +102,8 @@ def make_training_example(sample, size: int, sigma: float, radius: float = 24, r
     rng = np.random.default_rng() if rng is None else rng
     aug = dict(aug or {})
     if set(aug) - set(AUG): raise ValueError(f'unknown augmentation settings {sorted(set(aug) - set(AUG))} (known: {sorted(AUG)})')
-    jitter, blur = ({**default} if aug.get(k) is True else dict(aug.get(k) or {}) for k, default in (('intensity', INTENSITY), ('degrade', DEGRADE)))
+    jitter, degradation = (dict(default) if aug.get(k) is True else dict(aug.get(k) or {})
+                           for k, default in (('intensity', INTENSITY), ('degrade', DEGRADE)))
     name = _field(sample, 'id', 'sample')
     image, fgmask, status = np.asarray(_field(sample, 'image'), np.float32), _field(sample, 'fgmask'), _field(sample, 'annotation_status')
     if image.ndim != 2: raise ValueError(f'{name}: image must be H×W, got shape {image.shape}')
@@ -119,7 +120,7 @@ def make_training_example(sample, size: int, sigma: float, radius: float = 24, r
     if aug.get('d4'):
         k = int(rng.integers(8))
         crops, pts = [dihedral(c, k) for c in crops], dihedral_points(pts, (size, size), k)
-    x = degrade(crops[0], rng, **blur) if blur else crops[0]
+    x = degrade(crops[0], rng, **degradation) if degradation else crops[0]
     x = jitter_intensity(x, rng, **jitter) if jitter else x
     y = heatmap(pts, (size, size), sigma)
     mask = loss_mask((size, size), pts, crops[2] if fgmask is not None else None, status, radius * f) * crops[1]

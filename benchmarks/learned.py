@@ -78,37 +78,15 @@ def bench_speed(a):
     print(f"default recipe: {r['crops_per_s']:.1f} crops/s ({cfg['crop']}², batch {cfg['batch']}, {r['step_s']:.2f} s/step, {cfg['threads']} threads)")
     return r
 
-def bench_hela(a):
-    ss = samples('hela-phc'); cfg = cfg_for(['hela-phc'], a)
-    ims = load_train_images(ss, cfg, 'hela-phc')
-    preds, logs = [], []
-    model_rows, log_rows = {}, {}
-    for f in range(a.folds):
-        tr_i, va_i = kfold(ims, a.folds, f, cfg['seed'])
-        print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)}', flush=True)
-        tr = train(cfg, tr_i)
-        model_rows[f] = tr.evaluate(va_i)
-        ids = {t.id for t in va_i}
-        log_rows[f] = log_baseline([s for s in ss if s.id not in ids], [s for s in ss if s.id in ids], tol=8)
-    # pool the per-image rows of all folds (micro over the 11 images)
-    rows = [r for f in model_rows.values() for r in f['datasets']['hela-phc']['rows']]
-    m = {**micro_scores(rows)}; ce = count_errors([r['count'] for r in rows], [r['n_gt'] for r in rows])
-    pk = count_errors([r['n_pred'] for r in rows], [r['n_gt'] for r in rows])
-    model = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
-                 peaks_mae=pk['mae'], peaks_rel=pk['rel'])
-    lg = {k: float(np.mean([r[k] for r in log_rows.values()])) for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
-    res = {'cellnet': model, 'LoG (tuned per fold, mean)': lg}
-    show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)
-    return res
-
-def bench_release(a):
-    "The shipped model's recipe (`release`) on images it has not seen: k-fold over HeLa and Usiigaci together."
-    sets = ('hela-phc', 'usiigaci'); cfg = cfg_for(list(sets), a, 'release')
+def kfold_scores(sets, cfg, folds):
+    """k-fold over `sets` together (stratified per set): each fold trains a model on the other folds and scores its
+    held-out images, against LoG tuned per set on the same fold's training images. Per set: cellnet micro-scored over
+    all held-out images; LoG the mean over folds."""
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
     rows, logs = {n: [] for n in sets}, {n: [] for n in sets}
-    for f in range(a.folds):
-        tr_i, va_i = kfold(ims, a.folds, f, cfg['seed'])   # stratified: each fold holds out part of each set
+    for f in range(folds):
+        tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
         tr = train(cfg, tr_i)
         ev = tr.evaluate(va_i)['datasets']
@@ -118,13 +96,26 @@ def bench_release(a):
             logs[n].append(log_baseline([s for s in ss[n] if s.id not in held], [s for s in ss[n] if s.id in held],
                                         tol=DATASETS[n]['tol']))
     res = {}
-    for n in sets:   # cellnet: micro over all held-out images; LoG: tuned per fold on that fold's training images
+    for n in sets:
         r = rows[n]; m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
         res[f'cellnet on {n}'] = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'],
                                       count_rel=ce['rel'], peaks_mae=pk['mae'], peaks_rel=pk['rel'])
         res[f'LoG on {n} (mean of folds)'] = {k: float(np.mean([x[k] for x in logs[n]]))
                                               for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
+    return res
+
+def bench_hela(a):
+    "The default recipe, k-fold on the 11 HeLa images."
+    cfg = cfg_for(['hela-phc'], a)
+    res = kfold_scores(['hela-phc'], cfg, a.folds)
+    show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)
+    return res
+
+def bench_release(a):
+    "The shipped model's recipe (`release`) on images it has not seen: k-fold over HeLa and Usiigaci together."
+    sets = ['hela-phc', 'usiigaci']; cfg = cfg_for(sets, a, 'release')
+    res = kfold_scores(sets, cfg, a.folds)
     show(f'Release recipe ({cfg["steps"]} steps), {a.folds}-fold over HeLa + Usiigaci, held-out images, '
          f'tolerance {DATASETS["hela-phc"]["tol"]:g} / {DATASETS["usiigaci"]["tol"]:g} px', res)
     return res

@@ -84,7 +84,7 @@ def jitter_intensity(image: np.ndarray, rng: np.random.Generator, brightness: fl
 def degrade(image: np.ndarray, rng: np.random.Generator, blur: float = 1.0, noise: float = 0.03) -> np.ndarray:
     "Random defocus (Gaussian blur of σ ~ U(0, `blur`) px, half of the time) and sensor noise (std ~ U(0, `noise`))."
     s = rng.uniform(0, blur) if rng.random() < 0.5 else 0.0
-    x = gaussian_filter(image, s, mode='reflect') if s > 0 else image
+    x = gaussian_filter(image, s) if s > 0 else image
     return (x + rng.normal(0, rng.uniform(0, noise), image.shape)).astype(np.float32)
 
 # %% ../nbs/06_data.ipynb

@@ -10,6 +10,7 @@ skips, saying so."""
 import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 import pytest
+from debian import apt_install
 
 ROOT = Path(__file__).resolve().parents[1]
 APP, JS = ROOT / 'nbs' / 'tutorials' / 'review.ipynb', ROOT / 'tests' / 'browser'
@@ -26,12 +27,8 @@ def _run(cmd, timeout, **kw):
 def tools():
     "chromium, node and npm, installed with apt-get where missing; the test skips only when that is impossible."
     missing = [pkg for exe, pkg in NEEDS.items() if not shutil.which(exe)]
-    if missing:
-        if os.geteuid() != 0 or not shutil.which('apt-get'):
-            pytest.skip(f'needs {", ".join(missing)} (apt-get install {" ".join(missing)}): not root or no apt-get here')
-        env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
-        _run(['apt-get', 'update', '-qq'], 900, env=env)
-        _run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', *missing], 900, env=env)
+    if missing and not apt_install(*missing):
+        pytest.skip(f'needs {", ".join(missing)} (apt-get install {" ".join(missing)}): not root or no apt-get here')
     if not (JS / 'node_modules' / 'playwright-core').is_dir():
         _run(['npm', 'ci', '--no-audit', '--no-fund'], 600, cwd=JS)
     return shutil.which('chromium')

@@ -7,16 +7,22 @@
    (Gaussian intensity, gradient magnitude, Hessian eigenvalues, log local std at σ = 1–32 px, in background
    units), a one-hidden-layer MLP (16 tanh units); (c) (b) plus a second "auto-context" stage that also sees the
    first stage's probability map smoothed at σ = 1–16 px (as in ilastik).
+3. With `--unet STEPS`: the project's U-Net (`cellnet.model.build_model`, trained from scratch) trained *on the reference
+   masks* of one half (BCE, 256² crops, batch 8, D4 flips), scored on the other half: what a learned segmentation
+   model reaches with full mask supervision that users never have.
 
-    .venv/bin/python benchmarks/fgmask_bounds.py        # about 1.5 min of CPU per fold stage on 2 cores
+    .venv/bin/python benchmarks/fgmask_bounds.py            # about 1.5 min of CPU per fold stage on 2 cores
+    .venv/bin/python benchmarks/fgmask_bounds.py --unet 600 # adds the U-Net: about 16 min per fold at one thread
 """
 from __future__ import annotations
+import argparse
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 from _common import load_set, SHARED, block_mean
 from cellnet.io import normalize_image
 from cellnet.fgmask import features, background_units, _logistic
+from cellnet.data import window, dihedral
 
 SIGMAS = (1, 2, 4, 8, 16, 32)
 
@@ -48,9 +54,37 @@ def mlp(X, y, hidden=16, epochs=10, bs=1024, lr=3e-3, seed=0):
             P[j] -= lr * M[j] / (1 - 0.9 ** t) / (np.sqrt(V[j] / (1 - 0.999 ** t)) + 1e-8)
     return lambda Z: 1 / (1 + np.exp(-(np.tanh(((Z - mu) / sd) @ P[0] + P[1]) @ P[2] + P[3])))
 
+def unet_masks(xs, ys, tests, steps, crop=256, batch=8, lr=4e-3, seed=0, threads=1):
+    "Train the project's U-Net on images `xs` (normalised) with masks `ys` (BCE); its masks (p > 0.5) of images `tests`."
+    import torch
+    from cellnet.model import build_model
+    torch.set_num_threads(threads); torch.manual_seed(seed); rng = np.random.default_rng(seed)
+    net = build_model(); opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
+    for step in range(steps):
+        xb, yb = [], []
+        for _ in range(batch):
+            i, k = rng.integers(len(xs)), rng.integers(8); y0, x0 = window(xs[i].shape, crop, rng)
+            xb.append(dihedral(xs[i][y0:y0 + crop, x0:x0 + crop], k)); yb.append(dihedral(ys[i][y0:y0 + crop, x0:x0 + crop], k))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(torch.from_numpy(np.stack(xb))[:, None]),
+                                                                     torch.from_numpy(np.stack(yb).astype(np.float32))[:, None])
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        if step % 200 == 0: print(f'    U-Net step {step}: BCE {loss.item():.3f}', flush=True)
+    net.eval(); out = []
+    with torch.no_grad():
+        for x in tests:   # padded to a multiple of 32 (the encoder's stride) by reflection
+            ph, pw = -x.shape[0] % 32, -x.shape[1] % 32
+            z = torch.from_numpy(np.pad(x, ((0, ph), (0, pw)), mode='reflect'))[None, None]
+            out.append(net(z)[0, 0].numpy()[:x.shape[0], :x.shape[1]] > 0)
+    return out
+
 def iou(a, b): return (a & b).sum() / max((a | b).sum(), 1)
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--unet', type=int, default=0, metavar='STEPS', help='also train the U-Net on the masks for STEPS steps per fold')
+    ap.add_argument('--threads', type=int, default=1, help='torch threads of the U-Net (1: another benchmark can use the other core)')
+    a = ap.parse_args()
     names, imgs, _ = load_set('usiigaci')
     gts = [np.asarray(Image.open(SHARED/'usiigaci'/'masks'/(n.rsplit('.', 1)[0] + '.png'))) > 0 for n in names]
     for r in (1, 2, 3):
@@ -65,6 +99,7 @@ def main():
         return (np.concatenate([Fs[i].reshape(len(Fs[i]), -1)[:, k].T for i, k in zip(ids, ks)]),
                 np.concatenate([Ys[i].ravel()[k] for i, k in zip(ids, ks)]).astype(float))
     res = {k: [] for k in ('3 features, logistic', 'multi-scale, MLP', 'multi-scale, MLP + auto-context')}
+    if a.unet: res[f'U-Net, {a.unet} steps'] = []; X = [normalize_image(im).astype(np.float32) for im in imgs]
     halves = [np.arange(len(imgs)) % 2 == k for k in (0, 1)]
     for tr, te in ((np.flatnonzero(halves[0]), np.flatnonzero(halves[1])), (np.flatnonzero(halves[1]), np.flatnonzero(halves[0]))):
         X, y = sample(F3, gts, tr); w = _logistic(X, y)   # class-balanced, no bias: the threshold is picked on the training half
@@ -77,6 +112,9 @@ def main():
         F2 = [np.concatenate([Fi, [p] + [ndi.gaussian_filter(p, s) for s in (1, 2, 4, 8, 16)]]) for Fi, p in zip(FM, P1)]
         c2 = mlp(*sample(F2, small, tr))
         res['multi-scale, MLP + auto-context'] += [iou(up(c2(F2[i].reshape(len(F2[i]), -1).T).reshape(F2[i].shape[1:]) > 0.5, gts[i]), gts[i]) for i in te]
+        if a.unet:
+            ms = unet_masks([X[i] for i in tr], [gts[i] for i in tr], [X[i] for i in te], a.unet, threads=a.threads)
+            res[f'U-Net, {a.unet} steps'] += [iou(m, gts[i]) for m, i in zip(ms, te)]
     for k, v in res.items(): print(f'trained on the instance masks, 2-fold, {k}: IoU {np.mean(v):.3f} (min {np.min(v):.3f})')
 
 if __name__ == '__main__': main()

@@ -8,6 +8,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
+    .venv/bin/python benchmarks/learned.py vgg --draws 2 --first-draw 3   # draws 3 and 4 only (split a run in two)
     .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, count_scores
 from cellnet.io import save_json, load_image, normalize_image
 from cellnet.prepare import Sample, load_prepared, prepare
-from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate_threshold, save_model, DATASETS
+from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate, save_model, DATASETS
 from cellnet.release import init_model
 from cellnet.metrics import tune_log, log_detect, evaluate, micro_scores, count_errors
 from cellnet.annotations import simulate_annotator
@@ -38,8 +39,9 @@ def train(cfg, train_images, log_every=None):
     t0 = time.time()
     tr = Trainer(cfg, train_images, tempfile.mkdtemp(prefix='cellnet-bench-'), log=lambda r: print('   ', r, flush=True))
     tr.fit()
-    tr.cfg['peaks']['threshold'] = calibrate_threshold(tr, [t for t in train_images if t.annotation_status == 'fully'] or train_images)
-    print(f'    trained {cfg["steps"]} steps in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}', flush=True)
+    calibrate(tr, [t for t in train_images if t.annotation_status == 'fully'] or train_images)
+    print(f'    trained {cfg["steps"]} steps in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
+          f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
     return tr
 
 def log_baseline(train_s, test_s, tol, scale=1.0):
@@ -171,14 +173,14 @@ def bench_cross(a):
 
 def bench_vgg(a):
     ss = samples('vgg-cells'); maes, log_maes = [], []
-    for d in range(a.draws):
+    for d in range(a.first_draw, a.first_draw + a.draws):
         idx = np.random.default_rng(d).permutation(len(ss)); tr_s = [ss[i] for i in idx[:32]]; te_s = [ss[i] for i in idx[32:]]
         cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)
         tr = train(cfg, load_train_images(tr_s, cfg, 'vgg-cells'))
         s = tr.evaluate(load_train_images(te_s, cfg, 'vgg-cells'))
         maes.append(s['summary']['count_mae']); print(f'  draw {d}: count MAE {maes[-1]:.2f}', flush=True)
     res = {'cellnet count MAE': dict(mean=float(np.mean(maes)), std=float(np.std(maes)), draws=maes)}
-    print(f"\nVGG cells, N = 32, {a.draws} draws, evaluated on the other 68 of the pool: count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f}")
+    print(f"\nVGG cells, N = 32, {a.draws} draws from {a.first_draw}, evaluated on the other 68 of the pool: count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f}")
     return res
 
 RECIPES = [  # (name, settings changed from the defaults): the ablation behind DEFAULTS' sigma, lr and loss
@@ -219,6 +221,7 @@ if __name__ == '__main__':
     ap.add_argument('--steps', type=int, default=None, help='training steps per model (default: the default experiment)')
     ap.add_argument('--folds', type=int, default=3)
     ap.add_argument('--draws', type=int, default=5)
+    ap.add_argument('--first-draw', type=int, default=0, help='vgg: the first draw (to split the draws between two runs)')
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: the experiment\'s); 1 to run two at once')
     ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
@@ -229,6 +232,6 @@ if __name__ == '__main__':
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
     res['_seconds'] = round(time.time() - t0)
-    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
+    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
     save_json(ROOT/'results/bench'/f'{name}.json', res)
     print(f'({res["_seconds"]} s; results/bench/{name}.json)')

@@ -17,8 +17,8 @@ from .release import MODEL_API_VERSION
 # %% auto 0
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
            'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
-           'calibrate_threshold', 'choose_count', 'save_model', 'kfold', 'plot_history', 'plot_predictions',
-           'plot_count_errors']
+           'calibrate_threshold', 'choose_count', 'calibrate_density_scale', 'calibrate', 'save_model', 'kfold',
+           'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
 DEFAULTS = dict(
@@ -33,6 +33,7 @@ DEFAULTS = dict(
     cell_diameter=20.0,              # px: images are rescaled so that cells have about this diameter
     peaks=dict(min_distance=8, radius=8, threshold=0.4),   # centres: peaks ≥ min_distance apart holding ≥ threshold cells within radius
     count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
+    calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
     folds=5, fold=-1,                # crossval: k folds; fold >= 0 runs one fold (a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
 )
@@ -254,6 +255,23 @@ def choose_count(trainer: Trainer, images: list[TrainImage]) -> str:
     if not res['counts']: return trainer.cfg['count']
     err = {m: np.mean([abs(c[i] - c[2]) for c in res['counts'].values()]) for i, m in ((0, 'integral'), (1, 'peaks'))}
     return min(err, key=err.get)
+
+# %% ../nbs/10_learner.ipynb
+def calibrate_density_scale(trainer: Trainer, images: list[TrainImage], bounds=(0.5, 2.0)) -> float:
+    """The model's `density_scale` after rescaling its density by (annotated cells / integral) on the fully annotated
+    `images`, the factor clipped to `bounds` (the configured scale if there are none, or the integral is 0)."""
+    scale = trainer.cfg['model']['density_scale']
+    res = evaluate_images(images, [trainer.predict(t.image) for t in images], trainer.peak_params())
+    integral, annotated = (sum(c[i] for c in res['counts'].values()) for i in (0, 2))
+    if not res['counts'] or integral <= 0: return scale
+    return float(scale / np.clip(annotated / integral, *bounds))
+
+def calibrate(trainer: Trainer, images: list[TrainImage]):
+    "Fit what is chosen after training, in order, on `images`: the density scale (if `calibrate_density`), the peak threshold, the count."
+    c = trainer.cfg
+    if c['calibrate_density']: c['model']['density_scale'] = calibrate_density_scale(trainer, images)
+    c['peaks']['threshold'] = calibrate_threshold(trainer, images)
+    c['count'] = choose_count(trainer, images)
 
 # %% ../nbs/10_learner.ipynb
 def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:

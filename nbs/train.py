@@ -48,7 +48,7 @@ import numpy as np, matplotlib.pyplot as plt
 from cellnet.io import save_json, atomic_write
 from cellnet.io import make_run_dir
 from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, Trainer,
-                             calibrate_threshold, choose_count, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
+                             calibrate, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason, write_quality
 
@@ -107,10 +107,10 @@ for cfg in cfgs:
         train, val = (mine, mine) if f is None else kfold(mine, cfg['folds'], f, cfg['seed'])
         trainer = Trainer(cfg, train, d, val=None if f is None else val)
         trainer.fit()
-        trainer.cfg['peaks']['threshold'] = calibrate_threshold(trainer, train)   # chosen on training images only
-        trainer.cfg['count'] = choose_count(trainer, train)
+        calibrate(trainer, train)   # density scale, peak threshold and count: chosen on training images only
         res = trainer.evaluate(val)
-        results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=trainer.cfg['peaks']['threshold'], count=trainer.cfg['count']))
+        results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=trainer.cfg['peaks']['threshold'],
+                            count=trainer.cfg['count'], density_scale=trainer.cfg['model']['density_scale']))
         cols = list(dict.fromkeys(k for r in trainer.history for k in r))
         atomic_write(d / 'history.csv', '\n'.join([','.join(cols)] + [','.join(str(r.get(k, '')) for k in cols) for r in trainer.history]) + '\n')
         save_json(d / 'metrics.json', dict(summary=res['summary'], datasets=res['datasets'], evaluated_on='train' if f is None else 'validation'))

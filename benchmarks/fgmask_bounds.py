@@ -99,7 +99,7 @@ def main():
         return (np.concatenate([Fs[i].reshape(len(Fs[i]), -1)[:, k].T for i, k in zip(ids, ks)]),
                 np.concatenate([Ys[i].ravel()[k] for i, k in zip(ids, ks)]).astype(float))
     res = {k: [] for k in ('3 features, logistic', 'multi-scale, MLP', 'multi-scale, MLP + auto-context')}
-    if a.unet: res[f'U-Net, {a.unet} steps'] = []; X = [normalize_image(im).astype(np.float32) for im in imgs]
+    if a.unet: res[f'U-Net, {a.unet} steps'] = []; norm = [normalize_image(im).astype(np.float32) for im in imgs]
     halves = [np.arange(len(imgs)) % 2 == k for k in (0, 1)]
     for tr, te in ((np.flatnonzero(halves[0]), np.flatnonzero(halves[1])), (np.flatnonzero(halves[1]), np.flatnonzero(halves[0]))):
         X, y = sample(F3, gts, tr); w = _logistic(X, y)   # class-balanced, no bias: the threshold is picked on the training half
@@ -113,7 +113,7 @@ def main():
         c2 = mlp(*sample(F2, small, tr))
         res['multi-scale, MLP + auto-context'] += [iou(up(c2(F2[i].reshape(len(F2[i]), -1).T).reshape(F2[i].shape[1:]) > 0.5, gts[i]), gts[i]) for i in te]
         if a.unet:
-            ms = unet_masks([X[i] for i in tr], [gts[i] for i in tr], [X[i] for i in te], a.unet, threads=a.threads)
+            ms = unet_masks([norm[i] for i in tr], [gts[i] for i in tr], [norm[i] for i in te], a.unet, threads=a.threads)
             res[f'U-Net, {a.unet} steps'] += [iou(m, gts[i]) for m, i in zip(ms, te)]
     for k, v in res.items(): print(f'trained on the instance masks, 2-fold, {k}: IoU {np.mean(v):.3f} (min {np.min(v):.3f})')
 

@@ -6,6 +6,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py hela --folds 3         # k-fold on the 11 HeLa images, F1 @ 8 px + count MAE
     .venv/bin/python benchmarks/learned.py release --folds 2      # the shipped model's recipe, k-fold over HeLa + Usiigaci
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse --drop 0 --jitter 0   # the same images fully annotated (the ceiling)
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 2 --first-draw 3   # draws 3 and 4 only (split a run in two)
@@ -131,11 +132,13 @@ def bench_usiigaci_sparse(a):
     ss = samples('usiigaci'); rng = np.random.default_rng(0)
     order = rng.permutation(len(ss)); test_ids = {ss[i].id for i in order[:8]}
     train_s = [s for s in ss if s.id not in test_ids]; test_s = [s for s in ss if s.id in test_ids]
-    sparse = [Sample(s.id, s.image_path, sparse_noisy(s, seed=i), 'sparse', '', None) for i, s in enumerate(train_s)]
+    # --drop 0 --jitter 0: the same images with all their centroids, as fully annotated images (the ceiling)
+    status = 'fully' if a.drop == 0 and a.jitter == 0 else 'sparse'
+    sparse = [Sample(s.id, s.image_path, sparse_noisy(s, a.drop, a.jitter, seed=i), status, '', None) for i, s in enumerate(train_s)]
     fg = fit_fgmask((load_image(s.image_path) for s in sparse), [s.points for s in sparse])
-    sparse = [Sample(s.id, s.image_path, s.points, 'sparse', 'ok', fg.predict(load_image(s.image_path))) for s in sparse]
+    sparse = [Sample(s.id, s.image_path, s.points, status, 'ok', fg.predict(load_image(s.image_path))) for s in sparse]
     kept = sum(len(s.points) for s in sparse) / sum(len(s.points) for s in train_s)
-    print(f'  training on {len(sparse)} images with {kept:.0%} of the centroids, jittered by 3 px (σ); testing on {len(test_s)}')
+    print(f'  training on {len(sparse)} {status} images with {kept:.0%} of the centroids, jittered by {a.jitter:g} px (σ); testing on {len(test_s)}')
     cfg = cfg_for(['usiigaci'], a)
     tr = train(cfg, load_train_images(sparse, cfg, 'usiigaci'))
     test_images = load_train_images(test_s, cfg, 'usiigaci')
@@ -144,7 +147,7 @@ def bench_usiigaci_sparse(a):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
-    show('Usiigaci, sparse (50% dropped) and noisy (3 px) training points, scored on full centroids of 8 held-out images', res)
+    show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images', res)
     return res
 
 def auto_scores(tr, ss, name):
@@ -223,6 +226,8 @@ if __name__ == '__main__':
     ap.add_argument('--draws', type=int, default=5)
     ap.add_argument('--first-draw', type=int, default=0, help='vgg: the first draw (to split the draws between two runs)')
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: the experiment\'s); 1 to run two at once')
+    ap.add_argument('--drop', type=float, default=0.5, help='usiigaci-sparse: the fraction of centroids dropped')
+    ap.add_argument('--jitter', type=float, default=3.0, help='usiigaci-sparse: σ in px of the jitter of the rest')
     ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
                     help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
@@ -232,6 +237,6 @@ if __name__ == '__main__':
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
     res['_seconds'] = round(time.time() - t0)
-    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
+    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') + (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
     save_json(ROOT/'results/bench'/f'{name}.json', res)
     print(f'({res["_seconds"]} s; results/bench/{name}.json)')

@@ -57,7 +57,17 @@ def model_scores(tr, test_images):
     s = tr.evaluate(test_images)
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
-           {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel']}
+           {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel'], 'counts': {i: dict(zip(('integral', 'peaks', 'annotated'), c))
+                                                                       for i, c in s['counts'].items()}}
+
+def save_overlays(tr, images, name, n=3):
+    "results/bench/<name>-overlays.png: predicted centres and annotated cells on the `n` images with the largest centres count error."
+    from cellnet.learner import plot_predictions
+    res = tr.evaluate(images)
+    worst = sorted(images, key=lambda t: -abs(res['counts'][t.id][1] - res['counts'][t.id][2]))[:n]
+    out = ROOT/'results/bench'/f'{name}-overlays.png'; out.parent.mkdir(parents=True, exist_ok=True)
+    plot_predictions(worst, res, tr, n).savefig(out, dpi=90)
+    print(f'  overlays of the {n} images with the largest count errors: {out.relative_to(ROOT)}')
 
 def show(title, rows):
     print(f'\n{title}')
@@ -147,6 +157,7 @@ def bench_usiigaci_sparse(a):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
+    save_overlays(tr, test_images, 'usiigaci-sparse' + a.suffix)
     show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images', res)
     return res
 
@@ -233,10 +244,13 @@ if __name__ == '__main__':
                     help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
     a = ap.parse_args()
     a.set = dict(_setting(kv) for kv in a.set)
+    a.suffix = ((f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') +
+                (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
+                ''.join(f'-{k}={v}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])
     res['_seconds'] = round(time.time() - t0)
-    name = a.bench + (f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') + (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') + ''.join(f'-{k}={v}' for k, v in a.set.items())
+    name = a.bench + a.suffix
     save_json(ROOT/'results/bench'/f'{name}.json', res)
     print(f'({res["_seconds"]} s; results/bench/{name}.json)')

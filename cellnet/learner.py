@@ -34,7 +34,7 @@ DEFAULTS = dict(
     peaks=dict(min_distance=8, radius=8, threshold=0.4),   # centres: peaks ≥ min_distance apart holding ≥ threshold cells within radius
     count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
     calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
-    self_training=dict(at=0.0, threshold=0.5),   # at this fraction of the steps, sparse images gain the model's confident centres (see "Self-training")
+    self_training=dict(at=0.0, threshold=0.7),   # at this fraction of the steps (0: off), sparse images gain the model's confident centres (see "Self-training")
     folds=5, fold=-1,                # crossval: k folds; fold >= 0 runs one fold (a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
 )
@@ -210,9 +210,9 @@ class Trainer:
 
     @property
     def self_training_step(self) -> int | None:
-        "The step at which sparse images gain pseudo-labels (`self_training.at` of the steps), or None."
+        "The step at which sparse images gain pseudo-labels (`self_training.at` of the steps), or None (off, or no sparse image)."
         at = self.cfg['self_training']['at']
-        return round(at * self.cfg['steps']) if at > 0 else None
+        return round(at * self.cfg['steps']) if at > 0 and any(t.annotation_status == 'sparse' for t in self.annotated) else None
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         "Density map (cells per pixel) of a normalised image at the working scale."
@@ -287,7 +287,7 @@ def calibrate(trainer: Trainer, images: list[TrainImage]):
     c['count'] = choose_count(trainer, images)
 
 # %% ../nbs/10_learner.ipynb
-def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.5) -> list[TrainImage]:
+def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> list[TrainImage]:
     """`images` with, on each sparse one, the model's centres scoring ≥ `threshold` cells that lie in the foreground (where
     the image has a mask) and farther than half the working cell diameter from every annotated point, added as cells."""
     from scipy.spatial import cKDTree

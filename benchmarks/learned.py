@@ -36,7 +36,7 @@ def samples(name):
     if not (out/'cache/annotators.json').exists(): prepare(SHARED/name, out)
     return load_prepared(SHARED/name, out)
 
-def train(cfg, train_images, log_every=None):
+def train(cfg, train_images):
     t0 = time.time()
     tr = Trainer(cfg, train_images, tempfile.mkdtemp(prefix='cellnet-bench-'), log=lambda r: print('   ', r, flush=True))
     tr.fit()
@@ -186,7 +186,7 @@ def bench_cross(a):
     return res
 
 def bench_vgg(a):
-    ss = samples('vgg-cells'); maes, log_maes = [], []
+    ss = samples('vgg-cells'); maes = []
     for d in range(a.first_draw, a.first_draw + a.draws):
         idx = np.random.default_rng(d).permutation(len(ss)); tr_s = [ss[i] for i in idx[:32]]; te_s = [ss[i] for i in idx[32:]]
         cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)

@@ -287,6 +287,8 @@ def calibrate(trainer: Trainer, images: list[TrainImage]):
     c['count'] = choose_count(trainer, images)
 
 # %% ../nbs/10_learner.ipynb
+from .fgmask import _pixels
+
 def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> list[TrainImage]:
     """`images` with, on each sparse one, the model's centres scoring ≥ `threshold` cells that lie in the foreground (where
     the image has a mask) and farther than half the working cell diameter from every annotated point, added as cells."""
@@ -296,9 +298,7 @@ def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> l
         if t.annotation_status != 'sparse': out.append(t); continue
         xy, _ = find_peaks(trainer.predict(t.image), **trainer.peak_params(threshold))
         if len(t.points) and len(xy): xy = xy[cKDTree(t.points[:, :2]).query(xy)[0] > trainer.cfg['cell_diameter'] / 2]
-        if t.fgmask is not None and len(xy):
-            h, w = t.fgmask.shape
-            xy = xy[t.fgmask[np.clip(xy[:, 1].astype(int), 0, h - 1), np.clip(xy[:, 0].astype(int), 0, w - 1)] > 0]
+        if t.fgmask is not None and len(xy): xy = xy[t.fgmask[_pixels(xy, t.fgmask.shape)] > 0]
         new = np.column_stack([xy, np.ones(len(xy))]).astype(t.points.dtype)
         out.append(dataclasses.replace(t, points=np.concatenate([t.points.reshape(-1, 3), new])))
     return out

@@ -165,7 +165,6 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | … self-training at threshold 0.5, `--set self_training.at=0.5 --set self_training.threshold=0.5` | 0.759 (P 0.758, R 0.759) / 0.841, 18.5 % (43.5 %) | | |
 # | … self-training at three quarters of the steps, threshold 0.5, `--set self_training.at=0.75 --set self_training.threshold=0.5` | 0.751 (P 0.764, R 0.739) / 0.839, 18.3 % (40.6 %) | | |
 # | … the same 20 images with all their centroids, `--drop 0 --jitter 0` (the ceiling): F1 at 19 px / 28.9 px, count error | 0.769 (P 0.780, R 0.759) / 0.849, 15.7 % (48.9 %) | | |
-#  … the same 20 images with all their centroids, `--drop 0 --jitter 0` (the ceiling): F1 at 19 px / 28.9 px, count error | 0.769 (P 0.780, R 0.759) / 0.849, 15.7 % (48.9 %) | | |
 # | `cross --steps 800 --threads 1` (test images rescaled by the target set's known cell size): HeLa → Usiigaci, F1 at 19 px | **0.588** | 0.239 | ≥ 0.80 |
 # | … Usiigaci → HeLa, F1 at 8 px | **0.603** | 0.044 | ≥ 0.80 |
 # | … the same models, cell size estimated per image (what `cellnet count` does by default): HeLa → Usiigaci / Usiigaci → HeLa | 0.470 / 0.476 | | |

@@ -53,8 +53,8 @@ def log_baseline(train_s, test_s, tol, scale=1.0):
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
                 count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
 
-def model_scores(tr, test_images):
-    s = tr.evaluate(test_images)
+def model_scores(tr, test_images, tta=False):
+    s = tr.evaluate(test_images, tta=tta)
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
            {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel'], 'counts': {i: dict(zip(('integral', 'peaks', 'annotated'), c))
@@ -73,7 +73,7 @@ def show(title, rows):
     print(f'\n{title}')
     for name, r in rows.items():
         peaks = f"  (centres: MAE {r['peaks_mae']:.2f} rel {r['peaks_rel']:.3f})" if 'peaks_mae' in r else ''
-        print(f"  {name:<28} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
+        print(f"  {name:<36} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
 
 def cfg_for(data, a, experiment='default', **kw):
     over = {**dict(data=data, **kw), **a.set}   # --set wins
@@ -97,23 +97,25 @@ def kfold_scores(sets, cfg, folds):
     all held-out images; LoG the mean over folds."""
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
-    rows, logs = {n: [] for n in sets}, {n: [] for n in sets}
+    rows, logs = {(n, tta): [] for n in sets for tta in (False, True)}, {n: [] for n in sets}
     for f in range(folds):
         tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
         tr = train(cfg, tr_i)
-        ev = tr.evaluate(va_i)['datasets']
+        ev = {tta: tr.evaluate(va_i, tta=tta)['datasets'] for tta in (False, True)}
         for n in sets:
-            rows[n] += ev[n]['rows']
+            for tta in (False, True): rows[n, tta] += ev[tta][n]['rows']
             held = {t.id for t in va_i if t.dataset == n}
             logs[n].append(log_baseline([s for s in ss[n] if s.id not in held], [s for s in ss[n] if s.id in held],
                                         tol=DATASETS[n]['tol']))
     res = {}
-    for n in sets:
-        r = rows[n]; m = micro_scores(r)
+    for (n, tta), r in rows.items():
+        m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
-        res[f'cellnet on {n}'] = dict(f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'],
-                                      count_rel=ce['rel'], peaks_mae=pk['mae'], peaks_rel=pk['rel'])
+        res[f'cellnet{", flips averaged," if tta else ""} on {n}'] = dict(
+            f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
+            peaks_mae=pk['mae'], peaks_rel=pk['rel'])
+    for n in sets:
         res[f'LoG on {n} (mean of folds)'] = {k: float(np.mean([x[k] for x in logs[n]]))
                                               for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')}
     return res
@@ -156,6 +158,7 @@ def bench_usiigaci_sparse(a):
     for tol in (19.0, 28.9):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
+        res[f'cellnet, flips averaged @ {tol} px'] = model_scores(tr, test_images, tta=True)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
     save_overlays(tr, test_images, 'usiigaci-sparse' + a.suffix)
     show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images', res)
@@ -179,6 +182,7 @@ def bench_cross(a):
         tr = train(cfg, load_train_images(samples(src), cfg, src))
         test_images = load_train_images(samples(dst), cfg, dst)   # rescaled by the target set's known cell diameter
         res[f'{src} → {dst}'] = model_scores(tr, test_images)
+        res[f'{src} → {dst}, flips averaged'] = model_scores(tr, test_images, tta=True)
         res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
         dst_s = samples(dst)
         res[f'LoG tuned on {src} → {dst}'] = log_baseline(samples(src), dst_s, DATASETS[dst]['tol'])
@@ -186,15 +190,18 @@ def bench_cross(a):
     return res
 
 def bench_vgg(a):
-    ss = samples('vgg-cells'); maes = []
+    ss = samples('vgg-cells'); maes, tta_maes = [], []
     for d in range(a.first_draw, a.first_draw + a.draws):
         idx = np.random.default_rng(d).permutation(len(ss)); tr_s = [ss[i] for i in idx[:32]]; te_s = [ss[i] for i in idx[32:]]
         cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)
         tr = train(cfg, load_train_images(tr_s, cfg, 'vgg-cells'))
-        s = tr.evaluate(load_train_images(te_s, cfg, 'vgg-cells'))
-        maes.append(s['summary']['count_mae']); print(f'  draw {d}: count MAE {maes[-1]:.2f}', flush=True)
-    res = {'cellnet count MAE': dict(mean=float(np.mean(maes)), std=float(np.std(maes)), draws=maes)}
-    print(f"\nVGG cells, N = 32, {a.draws} draws from {a.first_draw}, evaluated on the other 68 of the pool: count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f}")
+        te = load_train_images(te_s, cfg, 'vgg-cells')
+        maes.append(tr.evaluate(te)['summary']['count_mae']); tta_maes.append(tr.evaluate(te, tta=True)['summary']['count_mae'])
+        print(f'  draw {d}: count MAE {maes[-1]:.2f} (flips averaged: {tta_maes[-1]:.2f})', flush=True)
+    res = {name: dict(mean=float(np.mean(m)), std=float(np.std(m)), draws=m)
+           for name, m in (('cellnet count MAE', maes), ('cellnet count MAE, flips averaged', tta_maes))}
+    print(f"\nVGG cells, N = 32, {a.draws} draws from {a.first_draw}, evaluated on the other 68 of the pool: count MAE "
+          f"{np.mean(maes):.2f} ± {np.std(maes):.2f} (flips averaged: {np.mean(tta_maes):.2f} ± {np.std(tta_maes):.2f})")
     return res
 
 RECIPES = [  # (name, settings changed from the defaults): the ablation behind DEFAULTS' sigma, lr and loss

@@ -12,8 +12,8 @@ from .release import init_model
 from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['predict_density', 'rescale', 'estimate_cell_diameter', 'count_image', 'plot_result', 'result_keys', 'iter_count',
-           'count', 'label_studio_tasks', 'count_cli']
+__all__ = ['predict_density', 'flip_average', 'rescale', 'estimate_cell_diameter', 'count_image', 'plot_result', 'result_keys',
+           'iter_count', 'count', 'label_studio_tasks', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -45,6 +45,14 @@ def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int =
         for ((y0, _, ky0, ky1), (x0, _, kx0, kx1)), t in zip(group, d[:, 0]):
             out[ky0:ky1, kx0:kx1] = t[ky0 - y0:ky1 - y0, kx0 - x0:kx1 - x0]
     return out[:H, :W]
+
+# %% ../nbs/12_core.ipynb
+def flip_average(predict):
+    "`predict` ([B,1,h,w] → [B,1,h,w]) averaged over the four flips of its input, each flipped back."
+    def averaged(x):
+        flips = [(), (-1,), (-2,), (-2, -1)]
+        return sum(np.flip(np.asarray(predict(np.ascontiguousarray(np.flip(x, f)))), f) for f in flips) / len(flips)
+    return averaged
 
 # %% ../nbs/12_core.ipynb
 def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
@@ -83,9 +91,10 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
 
 # %% ../nbs/12_core.ipynb
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
-                min_distance: int | None = None) -> dict:
+                min_distance: int | None = None, tta: bool = False) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
-    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`), or the model's own (None)."""
+    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`), or the model's own (None). `tta`: average
+    the density over the image's four flips."""
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
@@ -94,7 +103,7 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     cell_diameter = cell_diameter or c['cell_diameter']
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
-    dens = predict_density(work, model.predict, **c.get('tile', {}))
+    dens = predict_density(work, flip_average(model.predict) if tta else model.predict, **c.get('tile', {}))
     peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold).items() if v is not None}}
     xy, scores = find_peaks(dens, **peaks)
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
@@ -191,6 +200,7 @@ def count_cli(argv=None) -> int:
                          "'model': the size the model was trained at (faster; no estimate)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
+    ap.add_argument('--tta', action='store_true', help='average the density over the four flips of each image (4× slower)')
     ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
     ap.add_argument('--no-plots', action='store_true', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
@@ -206,7 +216,7 @@ def count_cli(argv=None) -> int:
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
         bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
-                              min_distance=a.min_distance), total=len(files), unit='image', file=sys.stderr)
+                              min_distance=a.min_distance, tta=a.tta), total=len(files), unit='image', file=sys.stderr)
         for key, img, res, err in bar:
             if err is not None:
                 skipped[key] = str(err); tqdm.write(f'skipped {err}', file=sys.stderr); continue

@@ -133,10 +133,16 @@ def percentiles(a: np.ndarray, qs) -> np.ndarray:
     lo, hi = part[i].astype(np.float64), part[j].astype(np.float64)
     return lo + (hi - lo) * (pos - i)
 
-def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, center: float | None = None) -> np.ndarray:
+def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, center: float | None = None,
+                    values: tuple[float, float] | None = None) -> np.ndarray:
     """Scale `img` so its `low` and `high` percentiles map to 0 and 1 (float32); with `center`, shift it so that
-    percentile goes to 0 instead (same scale). A flat image maps to zeros."""
+    percentile goes to 0 instead (same scale). With `values`, those two intensities (file units) map to 0 and 1,
+    the same for every image. A flat image maps to zeros (under percentiles)."""
     img = np.asarray(img, np.float32)
+    if values is not None:
+        lo, hi = map(float, values)
+        if not hi > lo: raise ValueError(f'normalize values: expected (low, high) with high > low, got {values!r}')
+        return (img - np.float32(lo)) * np.float32(1 / (hi - lo))
     lo, hi, *mid = percentiles(img, [low, high] + ([] if center is None else [center]))
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
     return (img - np.float32(mid[0] if mid else lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64

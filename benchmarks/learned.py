@@ -14,7 +14,8 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed
 
 `--steps` sets the training length (default: the `default` experiment's). Every run prints its figures and writes them to
-results/bench/<benchmark>.json. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
+results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs of different lengths or settings keep
+their own files. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
 full annotations (its best case), and scored on the same held-out images."""
 import argparse, json, os, sys, tempfile, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
@@ -251,7 +252,8 @@ if __name__ == '__main__':
                     help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
     a = ap.parse_args()
     a.set = dict(_setting(kv) for kv in a.set)
-    a.suffix = ((f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-from{a.first_draw}' if a.first_draw else '') +
+    a.suffix = ((f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-steps{a.steps}' if a.steps else '') +
+                (f'-from{a.first_draw}' if a.first_draw else '') +
                 (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
                 ''.join(f'-{k}={v}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()

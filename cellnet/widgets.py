@@ -125,6 +125,8 @@ class CountUI(_UI):
         self.model_box = W.Text('' if self.model else str(model or ''), description='model',
                                 placeholder='built-in' if self.model else 'default; or a model folder or version')
         self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip='0: estimated per image')
+        self.flips = W.Checkbox(value=False, description='average flips', indent=False,
+                                tooltip="the density averaged over the image's four flips: closer centres, 4× the time")
         self.count_btn = W.Button(description='count', button_style='primary')
         self.message = W.HTML()
         self.view = W.Dropdown(options=[], description='show')
@@ -144,7 +146,7 @@ class CountUI(_UI):
         self.result_box = W.VBox([W.HBox([self.view, self.threshold]), W.HBox([self.xr, self.yr]), self.summary,
                                   self.picture, W.HBox([self.out, self.export_btn])], layout=W.Layout(display='none'))
         self.widget = W.VBox([W.HBox([self.folder, self.list_btn, self.upload]), self.files,
-                              W.HBox([self.model_box, self.diameter, self.count_btn]), self.message, self.result_box])
+                              W.HBox([self.model_box, self.diameter, self.flips, self.count_btn]), self.message, self.result_box])
         if folder: self.list_folder()
 
     def list_folder(self):
@@ -180,7 +182,8 @@ class CountUI(_UI):
         except CellnetError as e: return self._say(str(e), error=True)
         self._say(f'counting {len(labels)} image(s)…')
         files = [self._file(l) for l in labels]
-        _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto')
+        _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto',
+                        tta=self.flips.value)
         self._src_of = dict(zip(result_keys(files), labels))
         errors = [v['error'] for v in info.values() if 'error' in v]
         self.results = {k: v for k, v in info.items() if 'error' not in v}

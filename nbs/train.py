@@ -233,7 +233,7 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   sparse Usiigaci the same loss counts better and localises worse: its integral is off by 16.1 % (MSE: 31.1 %) and
 #   its centres by 15.3 % (18.1 %), but F1 at 19 px falls from 0.746 to 0.712; added to MSE at a thousandth of its weight
 #   (the two terms' gradients are then of one size; at weight 1 the Bayesian term's is about a thousand times MSE's)
-#   it does worse on both (0.733, 19.8 %). Phase-contrast recipes keep MSE, whose sharp peaks are the centres.
+#   it does worse on both (0.733, 19.8 %). Phase-contrast recipes keep MSE, which puts the peaks on the clicks (see the loss page).
 #   (Draws 0–1, 2–3 and 4 ran as one-thread calls, two at a time: `--draws 2`, `--draws 2 --first-draw 2`,
 #   `--draws 1 --first-draw 4`.)
 # - VGG: brightness counts, and per-image scaling throws it away. VGG's synthetic cells are fluorescent and overlap, so

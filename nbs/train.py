@@ -237,11 +237,11 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   its centres by 15.3 % (18.1 %), but F1 at 19 px falls from 0.746 to 0.712; added to MSE at a thousandth of its weight
 #   (the two terms' gradients are then of one size; at weight 1 the Bayesian term's is about a thousand times MSE's)
 #   it does worse on both (0.733, 19.8 %). Phase-contrast recipes keep MSE, which puts the peaks on the clicks (see the loss page).
-#   Training longer helps it: at 1,200 steps draws 0 and 2 scored 2.18 and 2.75 (2.40 and 2.99 at 600), so the stretch
+#   On VGG, training longer helps the Bayesian loss: at 1,200 steps draws 0 and 2 scored 2.18 and 2.75 (2.40 and 2.99 at 600), so the stretch
 #   goal may be within reach at that length; all five draws at 1,200 steps are not measured yet. With this loss the fixed intensity
 #   scale no longer matters clearly (draw 0: 2.40 fixed, 2.70 percentiles; draw 2: 2.99 and 2.68), and the loss's
-#   default σ and radius do less well on draw 0 than the scaled ones (2.70 against 2.40) but still far better than MSE
-#   + count (3.75). (Draws 0–1, 2–3 and 4 ran as one-thread calls, two at a time: `--draws 2`, `--draws 2
+#   default σ and radius do less well on draw 0 than the scaled ones (2.70 against 2.40) but still far better than
+#   MSE + count term (3.75). (Draws 0–1, 2–3 and 4 ran as one-thread calls, two at a time: `--draws 2`, `--draws 2
 #   --first-draw 2`, `--draws 1 --first-draw 4`.)
 # - VGG: brightness counts, and per-image scaling throws it away. VGG's synthetic cells are fluorescent and overlap, so
 #   a field with more cells is brighter, and its percentiles move with the count (the 1st from 3.7 to 11.7 over the

@@ -10,7 +10,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 5 --steps 600 --set loss=bayes --set 'aug.scale=[1.0,1.0]' \\
-        --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # its best recipe
+        --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # the recipe of the VGG figures
     .venv/bin/python benchmarks/learned.py vgg --draws 2 --first-draw 3   # draws 3 and 4 only (split a run in two)
     .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed

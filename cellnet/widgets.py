@@ -184,6 +184,7 @@ class CountUI(_UI):
         files = [self._file(l) for l in labels]
         _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto',
                         tta=self.flips.value)
+        self.flipped = self.flips.value   # as counted, whatever the checkbox says later
         self._src_of = dict(zip(result_keys(files), labels))
         errors = [v['error'] for v in info.values() if 'error' in v]
         self.results = {k: v for k, v in info.items() if 'error' not in v}
@@ -245,7 +246,7 @@ class CountUI(_UI):
             shape = self._shape(key)
             xy, sc = centres_at(res['density'], shape, self.peaks)
             row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
-                       cell_diameter=round(res['cell_diameter'], 1))
+                       cell_diameter=round(res['cell_diameter'], 1), flips_averaged='yes' if self.flipped else 'no')
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
                 n, k = box_count(res['density'], shape, xy, (x0, x1, y0, y1))
@@ -260,7 +261,7 @@ class CountUI(_UI):
         counts, points = self.rows()
         out = Path(self.out.value).expanduser()
         try:
-            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'cell_diameter', 'box_x0',
+            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'cell_diameter', 'flips_averaged', 'box_x0',
                                                          'box_x1', 'box_y0', 'box_y1', 'box_count', 'box_centres']),
                      write_csv(out/'points.csv', points, ['image', 'x', 'y', 'score'])]
         except OSError as e: return self._say(f'{out}: cannot write there ({e})', error=True)

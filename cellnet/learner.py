@@ -48,6 +48,10 @@ EXPERIMENTS = {
                           {'loss': 'bce', 'model.output': 'sigmoid'}]},
     'self_training': {'self_training.at': [0.0, 0.5]},
     'encoder': {'model.encoder': ['tu-mobilenetv3_small_100', 'resnet18', 'efficientnet-b0']},
+    # cells of one size that overlap, counted by the integral: the VGG recipe (see the training page); for your own
+    # data, override `data`, `cell_diameter` (the working size) and `normalize.values` (the files' range; 8-bit here)
+    'overlapping': {'data': ['vgg-cells'], 'cell_diameter': 12.0, 'loss': 'bayes', 'loss_params': {'sigma': 5, 'bg_radius': 10},
+                    'aug.scale': [1.0, 1.0], 'calibrate_density': True, 'normalize': {'values': [0, 255]}, 'steps': 600},
     'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200},
 }
 

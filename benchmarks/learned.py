@@ -8,6 +8,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --drop 0 --jitter 0   # the same images fully annotated (the ceiling)
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
+    .venv/bin/python benchmarks/learned.py cross --size-factors 0.7,1,1.75 --thresholds 0.3   # + scored at other cell sizes and thresholds
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 5 --steps 600 --set loss=bayes --set 'aug.scale=[1.0,1.0]' \\
         --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # the recipe of the VGG figures
@@ -56,8 +57,8 @@ def log_baseline(train_s, test_s, tol, scale=1.0):
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
                 count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
 
-def model_scores(tr, test_images, tta=False):
-    s = tr.evaluate(test_images, tta=tta)
+def model_scores(tr, test_images, tta=False, threshold=None):
+    s = tr.evaluate(test_images, threshold, tta)
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
            {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel'], 'counts': {i: dict(zip(('integral', 'peaks', 'annotated'), c))
@@ -178,6 +179,16 @@ def auto_scores(tr, ss, name):
     return dict(f1=s['f1'], precision=s['precision'], recall=s['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
                 peaks_mae=pk['mae'], peaks_rel=pk['rel'], diameter_median=float(np.median(d)))
 
+def size_diagnostic(tr, cfg, src, dst, factors, thresholds) -> dict:
+    """Scores of `tr` on `dst` at `factors` × its known cell size, at the calibrated peak threshold and at each of
+    `thresholds`. Both are chosen here on the target's own points: a diagnostic of what the gap is, not a result."""
+    res, known = {}, DATASETS[dst]['cell_diameter']
+    for f in factors:
+        ims = load_train_images(samples(dst), dict(cfg, datasets={dst: dict(DATASETS[dst], cell_diameter=known * f)}), dst)
+        for thr in (tr.cfg['peaks']['threshold'], *thresholds):
+            res[f'{src} → {dst} at {f:g}× its size, threshold {thr:g}'] = model_scores(tr, ims, threshold=thr)
+    return res
+
 def bench_cross(a):
     res = {}
     for src, dst in (('hela-phc', 'usiigaci'), ('usiigaci', 'hela-phc')):
@@ -187,6 +198,7 @@ def bench_cross(a):
         res[f'{src} → {dst}'] = model_scores(tr, test_images)
         res[f'{src} → {dst}, flips averaged'] = model_scores(tr, test_images, tta=True)
         res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
+        res |= size_diagnostic(tr, cfg, src, dst, a.size_factors, a.thresholds)
         dst_s = samples(dst)
         res[f'LoG tuned on {src} → {dst}'] = log_baseline(samples(src), dst_s, DATASETS[dst]['tol'])
     show('Generalisation to an unseen microscope (test-time rescaling by the known or the estimated cell diameter)', res)
@@ -250,6 +262,11 @@ if __name__ == '__main__':
     ap.add_argument('--drop', type=float, default=0.5, help='usiigaci-sparse: the fraction of centroids dropped')
     ap.add_argument('--jitter', type=float, default=3.0, help='usiigaci-sparse: σ in px of the jitter of the rest')
     ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
+    floats = lambda v: [float(x) for x in v.split(',') if x]
+    ap.add_argument('--size-factors', type=floats, default=[], metavar='F,F,…',
+                    help='cross: also score at these multiples of the target set\'s known cell size (a diagnostic)')
+    ap.add_argument('--thresholds', type=floats, default=[], metavar='T,T,…',
+                    help='cross: with --size-factors, also at these peak thresholds besides the calibrated one')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
                     help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
     a = ap.parse_args()

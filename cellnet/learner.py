@@ -51,7 +51,7 @@ EXPERIMENTS = {
     # cells of one size that overlap, counted by the integral: the VGG recipe (see the training page); for your own
     # data, override `data`, `cell_diameter` (the working size) and `normalize.values` (the files' range; 8-bit here)
     'overlapping': {'data': ['vgg-cells'], 'cell_diameter': 12.0, 'loss': 'bayes', 'loss_params': {'sigma': 5, 'bg_radius': 10},
-                    'aug.scale': [1.0, 1.0], 'calibrate_density': True, 'normalize': {'values': [0, 255]}, 'steps': 600},
+                    'aug.scale': [1.0, 1.0], 'calibrate_density': True, 'normalize': {'values': [0, 255]}, 'steps': 1200},
     'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200},
 }
 
@@ -159,8 +159,9 @@ class Trainer:
         self.rng = np.random.default_rng(cfg['seed'])
         self.net = build_model(**cfg['model']).to(memory_format=torch.channels_last)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
-        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg['lr'], total_steps=max(cfg['steps'], 1),
-                                                         pct_start=0.1)
+        steps = max(cfg['steps'], 1)   # OneCycleLR divides by zero where the warm-up is exactly one step (10 steps at 0.1)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg['lr'], total_steps=steps,
+                                                         pct_start=0.1 if steps != 10 else 0.15)
         self.loss_fn = make_loss(cfg['loss'], output=cfg['model']['output'], density_scale=cfg['model']['density_scale'],
                                  **cfg['loss_params'])
         self.step, self.history = 0, []

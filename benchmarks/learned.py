@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, count_scores
 from cellnet.io import save_json, load_image, normalize_image
 from cellnet.prepare import Sample, load_prepared, prepare
-from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate, save_model, DATASETS
+from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate, save_model, evaluate_images, DATASETS
 from cellnet.release import init_model
 from cellnet.metrics import tune_log, log_detect, evaluate, micro_scores, count_errors
 from cellnet.annotations import simulate_annotator
@@ -57,8 +57,9 @@ def log_baseline(train_s, test_s, tol, scale=1.0):
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
                 count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
 
-def model_scores(tr, test_images, tta=False, threshold=None):
-    s = tr.evaluate(test_images, threshold, tta)
+def model_scores(tr, test_images, tta=False, **peaks):
+    "Scores of `tr` on `test_images`, with `peaks` settings (threshold, relative) changed from its own."
+    s = evaluate_images(test_images, [tr.predict(t.image, tta) for t in test_images], {**tr.peak_params(), **peaks})
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
            {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel'], 'counts': {i: dict(zip(('integral', 'peaks', 'annotated'), c))
@@ -163,6 +164,8 @@ def bench_usiigaci_sparse(a):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'cellnet, flips averaged @ {tol} px'] = model_scores(tr, test_images, tta=True)
+        for tta in (False, True):
+            res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
     save_overlays(tr, test_images, 'usiigaci-sparse' + a.suffix)
     show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images', res)
@@ -197,6 +200,8 @@ def bench_cross(a):
         test_images = load_train_images(samples(dst), cfg, dst)   # rescaled by the target set's known cell diameter
         res[f'{src} → {dst}'] = model_scores(tr, test_images)
         res[f'{src} → {dst}, flips averaged'] = model_scores(tr, test_images, tta=True)
+        for tta in (False, True):   # the threshold a fraction of each image's median peak mass (find_peaks' relative)
+            res[f'{src} → {dst}, relative threshold{", flips averaged" if tta else ""}'] = model_scores(tr, test_images, tta, relative=True)
         res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
         res |= size_diagnostic(tr, cfg, src, dst, a.size_factors, a.thresholds)
         dst_s = samples(dst)

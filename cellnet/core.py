@@ -91,10 +91,11 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
 
 # %% ../nbs/12_core.ipynb
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
-                min_distance: int | None = None, tta: bool = False) -> dict:
+                min_distance: int | None = None, tta: bool = False, relative: bool | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
     and the cell diameter used: `cell_diameter` px, estimated (`'auto'`), or the model's own (None). `tta`: average
-    the density over the image's four flips."""
+    the density over the image's four flips. `relative`: the threshold is a fraction of the image's median peak mass
+    (`find_peaks`; for a microscope the model has not seen); None: as the model says."""
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
@@ -104,7 +105,8 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
     dens = predict_density(work, flip_average(model.predict) if tta else model.predict, **c.get('tile', {}))
-    peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold).items() if v is not None}}
+    peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold, relative=relative).items()
+                              if v is not None}}
     xy, scores = find_peaks(dens, **peaks)
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
@@ -201,6 +203,9 @@ def count_cli(argv=None) -> int:
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--tta', action='store_true', help='average the density over the four flips of each image (4× slower)')
+    ap.add_argument('--relative-threshold', action='store_true', default=None,
+                    help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
+                         "the model was not trained on, where it finds the cells but gives them less mass)")
     ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
     ap.add_argument('--no-plots', action='store_true', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
@@ -216,7 +221,8 @@ def count_cli(argv=None) -> int:
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
         bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
-                              min_distance=a.min_distance, tta=a.tta), total=len(files), unit='image', file=sys.stderr)
+                              min_distance=a.min_distance, tta=a.tta, relative=a.relative_threshold),
+                   total=len(files), unit='image', file=sys.stderr)
         for key, img, res, err in bar:
             if err is not None:
                 skipped[key] = str(err); tqdm.write(f'skipped {err}', file=sys.stderr); continue

@@ -13,8 +13,8 @@ from scipy.spatial import cKDTree
 from .io import CellnetError, normalize_image
 
 # %% auto 0
-__all__ = ['LOG_GRID', 'MetricsError', 'find_peaks', 'count_from_peaks', 'match_points', 'detection_scores', 'micro_scores',
-           'count_errors', 'evaluate', 'log_detect', 'tune_log']
+__all__ = ['RELATIVE_FLOOR', 'LOG_GRID', 'MetricsError', 'find_peaks', 'count_from_peaks', 'match_points', 'detection_scores',
+           'micro_scores', 'count_errors', 'evaluate', 'log_detect', 'tune_log']
 
 # %% ../nbs/09_metrics.ipynb
 class MetricsError(CellnetError, ValueError):
@@ -76,11 +76,14 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
         ismax[k] = (_windows(hp, r[k], c[k], md, pad) <= h[r[k], c[k], None]).all(1)
     return ismax
 
+RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold scales (calibration's lowest threshold)
+
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',
-               radius: int | None = None, refine: bool = True):
+               radius: int | None = None, refine: bool = True, relative: bool = False):
     """Local maxima of `heatmap` → `(xy, scores)`: `xy` N×2 float in Label Studio pixel coordinates, sorted by
     score (highest first). `score='mass'`: sum of the map in the (2·`radius`+1)² window (default radius =
-    `min_distance`, at most that); `'height'`: the peak value. Peaks must be positive and score ≥ `threshold` (> 0)."""
+    `min_distance`, at most that); `'height'`: the peak value. Peaks must be positive and score ≥ `threshold` (> 0);
+    `relative`: ≥ `threshold` × the median score of the map's peaks scoring ≥ `RELATIVE_FLOOR`."""
     h = np.asarray(heatmap, dtype=np.float32)
     if h.ndim != 2 or min(h.shape) == 0: raise MetricsError(f'heatmap: expected a non-empty 2-D array, got shape {h.shape}')
     if not np.isfinite(h).all(): raise MetricsError('heatmap: has NaN or infinite values')
@@ -90,6 +93,9 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
     md = int(min_distance); rad = md if radius is None else int(radius)
     if not 0 <= rad <= md: raise MetricsError(f'radius: the mass window ({rad}) must lie within 0…min_distance ({md}): '
                                               "a wider one lets a faint maximum beside a cell count that cell's mass")
+    if relative:
+        typical = find_peaks(h, md, RELATIVE_FLOOR, score, rad, refine=False)[1]
+        if len(typical): threshold *= float(np.median(typical))
     floor = threshold if score == 'height' else threshold / (2 * rad + 1) ** 2   # a peak is the highest pixel of its window
     r, c = np.nonzero((h >= floor) & (h > 0))
     pad = max(md, rad, 1); hp = np.pad(h, pad)

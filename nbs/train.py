@@ -176,6 +176,7 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | … the same with flips averaged | 0.727 / 0.813, 16.4 % (16.7 %) | | |
 # | … MSE plus the Bayesian loss at a thousandth of its weight (so that their gradients are of one size), `--steps 1200 --set loss=mse+bayes --set 'loss_params={"weights": {"bayes": 0.001}}'` | 0.733 (P 0.749, R 0.718) / 0.830, 19.8 % (27.6 %) | | |
 # | … the same with flips averaged | 0.767 / 0.841, 18.8 % (28.3 %) | | |
+# | … the 2,400-step model with the peak threshold relative to each image's median peak mass (`relative`): F1 at 19 px, centres count error; with flips averaged | 0.794 (P 0.801 R 0.787), 12.9 %; 0.810, 13.1 % | | |
 # | `cross --steps 800 --threads 1` (test images rescaled by the target set's known cell size): HeLa → Usiigaci, F1 at 19 px | **0.588** | 0.239 | ≥ 0.80 |
 # | … Usiigaci → HeLa, F1 at 8 px | **0.603** | 0.044 | ≥ 0.80 |
 # | … the same models with flips averaged (`--tta`), known cell size: HeLa → Usiigaci / Usiigaci → HeLa | **0.675** / **0.642** | | |
@@ -184,6 +185,8 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | `cross --steps 2000 --threads 1` (the default length): HeLa → Usiigaci / Usiigaci → HeLa, F1, known cell size | 0.636 / 0.092 | 0.239 / 0.044 | ≥ 0.80 |
 # | … the same models with flips averaged | **0.716** / 0.065 | | |
 # | … the same models, cell size estimated per image | 0.534 / **0.652** | | |
+# | … the same models, known cell size, the peak threshold relative to each image's median peak mass (`relative`, `cellnet count --relative-threshold`) | 0.634 / 0.702 | | |
+# | … relative threshold and flips averaged | 0.714 / **0.851** | | ≥ 0.80 |
 # | … the same models at other assumed cell sizes and thresholds, chosen on the targets' own points (a diagnostic, not a result: see below), best found | 0.662 (0.9× the size) / 0.830 (1.75×, threshold 0.3) | | |
 # | `vgg --draws 5 --steps 600 --threads 1 --set loss=bayes --set 'aug.scale=[1.0, 1.0]' --set calibrate_density=true --set 'normalize={"values": [0, 255]}' --set 'loss_params={"sigma": 5, "bg_radius": 10}'` (Lempitsky protocol in the pool, N = 32; the Bayesian loss instead of MSE, its σ and background radius scaled from the defaults' 8 and 16 px at 20-px cells to the 12 px VGG cells are worked at; no scale augmentation, the density calibrated on the 32 training images, intensities scaled by fixed values): count MAE (integral) | **2.62 ± 0.23** | 10.41 ± 0.15 (`benchmarks/log_baseline.py`) | ≤ 2.9 (stretch ≤ 2.3) |
 # | … the same models with flips averaged (`--tta`) | **2.59 ± 0.22** | | |
@@ -204,8 +207,9 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # complete (HeLa; both sets with the shipped model's recipe); on sparse Usiigaci the detector's count is closer. HeLa's
 # goal is met at the default length (2,000 steps). Sparse Usiigaci reaches 0.868 at 28.9 px (half the measured median
 # diameter) when trained for 2,400 steps, but not 0.85 at the issue's 19 px, nor a count error ≤ 10 %. VGG's goal (≤ 2.9)
-# is met with the Bayesian loss (2.62 ± 0.23 at 600 steps, 2.45 ± 0.23 at 1,200), its stretch (≤ 2.3) is not; the goal
-# for an unseen microscope is not met (best 0.716 HeLa → Usiigaci, 0.680 Usiigaci → HeLa, from different runs).
+# is met with the Bayesian loss (2.62 ± 0.23 at 600 steps, 2.45 ± 0.23 at 1,200), its stretch (≤ 2.3) is not. For an unseen microscope the goal
+# is met one way: Usiigaci → HeLa scores 0.851 with the peak threshold relative to each image's own cells and flips
+# averaged; HeLa → Usiigaci reaches 0.716.
 # What the figures show:
 #
 # - Averaging the density over the image's four flips (`count_image(…, tta=True)`, `cellnet count --tta`; four times
@@ -302,7 +306,18 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   is too high on another. The other direction is less sensitive: the HeLa model on Usiigaci scores 0.627, 0.642,
 #   0.662, 0.636 and 0.570 at 0.7, 0.8, 0.9, 1 and 1.15 times the known 58 px. Both are settings a user can give
 #   (`--cell-diameter`, `--threshold`, the threshold slider of the counting widget), and on a new microscope they are
-#   worth checking on a few clicked images. The shipped model, trained on both, estimates 16.7 px (14.8–18.3) on
+#   worth checking on a few clicked images.
+# - The mass part has a fix that needs no clicks on the new microscope: a peak threshold relative to each image's own
+#   cells (`find_peaks(…, relative=True)`: the threshold times the median mass of the image's peaks holding at least a
+#   tenth of a cell; `count_image(…, relative=True)`, `cellnet count --relative-threshold`, `peaks.relative` in a
+#   training configuration). On the same two networks at the known sizes (`cross --steps 2000 --threads 1` prints these
+#   rows; here re-scored from the networks' checkpoints with that code): Usiigaci → HeLa 0.092 → 0.702, and with flips
+#   averaged 0.065 → **0.851**, past the goal; HeLa → Usiigaci 0.636 → 0.634 and 0.716 → 0.714, where the masses were
+#   not the problem. On a model's own microscope it changes little: the sparse Usiigaci model of 2,400 steps scores 0.794
+#   at 19 px against 0.798 (flips averaged: 0.810 against 0.811), and its centres count comes closer (12.9 % against 14.6 %;
+#   `usiigaci-sparse --steps 2400 --threads 1` prints both); the demo images count 183 centres against 182. It stays an
+#   option, not the default, until it has been measured on more microscopes than these two; the shipped model keeps its
+#   absolute threshold. The shipped model, trained on both, estimates 16.7 px (14.8–18.3) on
 #   HeLa and 53 px (39–60) on Usiigaci, and loses little against the given size (`benchmarks/default_model.py`). On a
 #   microscope no model has seen, giving the size is the safer choice.
 # - Sparse Usiigaci wants longer training more than anything tried on top of it: 2,400 steps instead of 1,200 (52 min

@@ -131,6 +131,8 @@ class CountUI(_UI):
         self.message = W.HTML()
         self.view = W.Dropdown(options=[], description='show')
         self.threshold = W.FloatSlider(value=0.5, min=0.02, max=2.0, step=0.01, description='threshold', continuous_update=False)
+        self.relative = W.Checkbox(value=False, description='relative', indent=False,
+                                   tooltip="the threshold as a fraction of the image's median peak mass: for a microscope the model was not trained on")
         self.xr = W.IntRangeSlider(value=(0, 1), min=0, max=1, description='box x', continuous_update=False)
         self.yr = W.IntRangeSlider(value=(0, 1), min=0, max=1, description='box y', continuous_update=False)
         self.summary = W.HTML()
@@ -142,8 +144,8 @@ class CountUI(_UI):
         self.count_btn.on_click(lambda _: self.run())
         self.export_btn.on_click(lambda _: self.export())
         self.view.observe(lambda _: self._show(), 'value')
-        for w in (self.threshold, self.xr, self.yr): w.observe(lambda _: self._redraw(), 'value')
-        self.result_box = W.VBox([W.HBox([self.view, self.threshold]), W.HBox([self.xr, self.yr]), self.summary,
+        for w in (self.threshold, self.relative, self.xr, self.yr): w.observe(lambda _: self._redraw(), 'value')
+        self.result_box = W.VBox([W.HBox([self.view, self.threshold, self.relative]), W.HBox([self.xr, self.yr]), self.summary,
                                   self.picture, W.HBox([self.out, self.export_btn])], layout=W.Layout(display='none'))
         self.widget = W.VBox([W.HBox([self.folder, self.list_btn, self.upload]), self.files,
                               W.HBox([self.model_box, self.diameter, self.flips, self.count_btn]), self.message, self.result_box])
@@ -191,6 +193,7 @@ class CountUI(_UI):
         self.boxes, self._shapes = {}, {}
         self._busy = True
         self.threshold.value = float(model.config['peaks']['threshold'])
+        self.relative.value = bool(model.config['peaks'].get('relative', False))
         self._busy = False
         self.result_box.layout.display = '' if self.results else 'none'   # shown once there is something to show
         self.view.options = list(self.results)
@@ -199,8 +202,8 @@ class CountUI(_UI):
 
     @property
     def peaks(self) -> dict:
-        "The peak settings now: the model's, with the slider's threshold."
-        return {**self.model.config['peaks'], 'threshold': self.threshold.value}
+        "The peak settings now: the model's, with the slider's threshold (relative or not, as ticked)."
+        return {**self.model.config['peaks'], 'threshold': self.threshold.value, 'relative': self.relative.value}
 
     def _show(self):
         key = self.view.value
@@ -225,7 +228,7 @@ class CountUI(_UI):
         try: xy, _ = centres_at(res['density'], shape, self.peaks)
         except CellnetError as e: return self._say(str(e), error=True)
         text = (f"<b>{key}</b>: <b>{res['count']:.1f}</b> cells (the model's count) · integral {res['integral']:.1f} · "
-                f"<b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f} · cells {res['cell_diameter']:.0f} px")
+                f"<b>{len(xy)}</b> centres at threshold {self.threshold.value:.2f}{' (relative)' if self.relative.value else ''} · cells {res['cell_diameter']:.0f} px")
         if not full:
             n, k = box_count(res['density'], shape, xy, box)
             text += f" · box x {box[0]}–{box[1]}, y {box[2]}–{box[3]}: <b>{n:.1f}</b> (integral) · <b>{k}</b> centres"
@@ -246,7 +249,8 @@ class CountUI(_UI):
             shape = self._shape(key)
             xy, sc = centres_at(res['density'], shape, self.peaks)
             row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
-                       cell_diameter=round(res['cell_diameter'], 1), flips_averaged='yes' if self.flipped else 'no')
+                       relative_threshold='yes' if self.relative.value else 'no', cell_diameter=round(res['cell_diameter'], 1),
+                       flips_averaged='yes' if self.flipped else 'no')
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
                 n, k = box_count(res['density'], shape, xy, (x0, x1, y0, y1))
@@ -261,8 +265,9 @@ class CountUI(_UI):
         counts, points = self.rows()
         out = Path(self.out.value).expanduser()
         try:
-            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'cell_diameter', 'flips_averaged', 'box_x0',
-                                                         'box_x1', 'box_y0', 'box_y1', 'box_count', 'box_centres']),
+            paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'relative_threshold',
+                                                         'cell_diameter', 'flips_averaged', 'box_x0', 'box_x1', 'box_y0', 'box_y1',
+                                                         'box_count', 'box_centres']),
                      write_csv(out/'points.csv', points, ['image', 'x', 'y', 'score'])]
         except OSError as e: return self._say(f'{out}: cannot write there ({e})', error=True)
         self._say(f'wrote {paths[0]} and {paths[1]}')

@@ -2,7 +2,7 @@
 cell that prints the library's own settings would keep showing old ones after they change (the training tutorial's
 listing of the registry did). Here such cells are run again and must print what the notebook shows; after changing
 what they print, execute the tutorial again (CONTRIBUTING.md)."""
-import contextlib, io, json
+import contextlib, io, json, os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP = 'import json\nfrom cellnet.learner import DEFAULTS, EXPERIMENTS, experiment_configs'
 CELLS = [('tutorials/train.ipynb', 'print(json.dumps(DEFAULTS'),          # (notebook, how the cell's source begins)
          ('tutorials/train.ipynb', 'for name, changes in EXPERIMENTS.items()'),
-         ('tutorials/train.ipynb', "for cfg in experiment_configs('sigma')")]
+         ('tutorials/train.ipynb', "for cfg in experiment_configs('sigma')"),
+         ('tutorials/count.ipynb', '!cellnet count --help')]              # a shell line: run with this environment's cellnet
 
 
 def stored_cell(nb: str, start: str) -> tuple[str, str]:
@@ -25,9 +26,15 @@ def stored_cell(nb: str, start: str) -> tuple[str, str]:
 @pytest.mark.parametrize('nb,start', CELLS, ids=[s for _, s in CELLS])
 def test_stored_output_is_current(nb, start):
     src, stored = stored_cell(nb, start)
-    buf, ns = io.StringIO(), {}
-    exec(SETUP, ns)
-    with contextlib.redirect_stdout(buf): exec(src, ns)
-    assert buf.getvalue() == stored, (f'{nb}: the cell beginning {start!r} now prints\n{buf.getvalue()}\nbut the notebook '
-                                      f'shows\n{stored}\nexecute it again: jupyter nbconvert --to notebook --execute '
-                                      f'--inplace nbs/{nb}, then nbdev_clean')
+    if src.startswith('!'):   # IPython ran it in a terminal 80 columns wide, with CRLF line ends
+        exe = Path(sys.executable).with_name(src[1:].split()[0])
+        now = subprocess.run([str(exe), *src[1:].split()[1:]], capture_output=True, text=True, check=True,
+                             env={**os.environ, 'COLUMNS': '80'}).stdout
+        stored = stored.replace('\r\n', '\n')
+    else:
+        buf, ns = io.StringIO(), {}
+        exec(SETUP, ns)
+        with contextlib.redirect_stdout(buf): exec(src, ns)
+        now = buf.getvalue()
+    assert now == stored, (f'{nb}: the cell beginning {start!r} now prints\n{now}\nbut the notebook shows\n{stored}\n'
+                           f'execute it again: jupyter nbconvert --to notebook --execute --inplace nbs/{nb}, then nbdev_clean')

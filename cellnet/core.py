@@ -203,9 +203,10 @@ def count_cli(argv=None) -> int:
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--tta', action='store_true', help='average the density over the four flips of each image (4× slower)')
-    ap.add_argument('--relative-threshold', action='store_true', default=None,
+    ap.add_argument('--relative-threshold', action=argparse.BooleanOptionalAction, default=None,
                     help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
-                         "the model was not trained on, where it finds the cells but gives them less mass)")
+                         "the model was not trained on, where it finds the cells but gives them less mass; "
+                         "default: the model's)")
     ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
     ap.add_argument('--no-plots', action='store_true', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')

@@ -102,22 +102,24 @@ def kfold_scores(sets, cfg, folds):
     all held-out images; LoG the mean over folds."""
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
-    rows, logs = {(n, tta): [] for n in sets for tta in (False, True)}, {n: [] for n in sets}
+    variants = [(tta, rel) for tta in (False, True) for rel in (False, True)]   # flips averaged, relative threshold
+    rows, logs = {(n, *v): [] for n in sets for v in variants}, {n: [] for n in sets}
     for f in range(folds):
         tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
         tr = train(cfg, tr_i)
-        ev = {tta: tr.evaluate(va_i, tta=tta)['datasets'] for tta in (False, True)}
+        dens = {tta: [tr.predict(t.image, tta) for t in va_i] for tta in (False, True)}
+        ev = {(tta, rel): evaluate_images(va_i, dens[tta], {**tr.peak_params(), 'relative': rel})['datasets'] for tta, rel in variants}
         for n in sets:
-            for tta in (False, True): rows[n, tta] += ev[tta][n]['rows']
+            for v in variants: rows[n, *v] += ev[v][n]['rows']
             held = {t.id for t in va_i if t.dataset == n}
             logs[n].append(log_baseline([s for s in ss[n] if s.id not in held], [s for s in ss[n] if s.id in held],
                                         tol=DATASETS[n]['tol']))
     res = {}
-    for (n, tta), r in rows.items():
+    for (n, tta, rel), r in rows.items():
         m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
-        res[f'cellnet{", flips averaged," if tta else ""} on {n}'] = dict(
+        res[f'cellnet{", flips averaged," if tta else ""}{", relative threshold," if rel else ""} on {n}'] = dict(
             f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
             peaks_mae=pk['mae'], peaks_rel=pk['rel'])
     for n in sets:

@@ -119,7 +119,7 @@ def kfold_scores(sets, cfg, folds):
     for (n, tta, rel), r in rows.items():
         m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
-        tags = [w for w, on in (('flips averaged', tta), ('relative threshold', rel)) if on]
+        tags = [w for w, on in (('relative threshold', rel), ('flips averaged', tta)) if on]   # as the other benchmarks name them
         res[f'cellnet{", " + ", ".join(tags) + "," if tags else ""} on {n}'] = dict(
             f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
             peaks_mae=pk['mae'], peaks_rel=pk['rel'])

@@ -292,7 +292,9 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   edges in training, whose crops lie inside their images.
 # - The cell-size estimate rests on the model's calibration, and a model trained on one microscope estimates the other's
 #   cells poorly, image by image: 34 px for Usiigaci's 58 (median), and for HeLa's 16 px a right median (16.4) but
-#   7–44 px between images, hence the lower F1 (800 steps; at 2,000: 28.9 px for Usiigaci's 58, 34.5 px for HeLa's 16).
+#   7–44 px between images, hence the lower F1 (800 steps; at 2,000: 28.9 px for Usiigaci's 58, 34.5 px for HeLa's 16). The shipped model, trained on both, estimates 16.7 px (14.8–18.3) on
+#   HeLa and 53 px (39–60) on Usiigaci, and loses little against the given size (`benchmarks/default_model.py`). On a
+#   microscope no model has seen, giving the size is the safer choice.
 # - Trained to the default length (2,000 steps), the HeLa model transfers better (0.636, 0.716 with flips averaged, against
 #   0.588 and 0.675 at 800) and the Usiigaci model far worse at HeLa's known size: 0.092, recall 0.048. What it lacks is
 #   not the cells but their size and mass. A diagnostic on HeLa's own points shows it (not a result: size and threshold
@@ -319,11 +321,8 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   `usiigaci-sparse --steps 2400 --threads 1` prints both); on HeLa at 800 steps (`hela --folds 2 --steps 800 --threads
 #   1`) F1 0.967 → 0.966, with flips averaged 0.972 → 0.974, centres count MAE 2.09 → 2.64 cells per image; the demo
 #   images count 183 centres against 182. (That HeLa run also re-measured its row in the table: 0.968 and 3.18 before,
-#   on older code.) It stays an
-#   option, not the default, until it has been measured on more microscopes than these two; the shipped model keeps its
-#   absolute threshold. The shipped model, trained on both, estimates 16.7 px (14.8–18.3) on
-#   HeLa and 53 px (39–60) on Usiigaci, and loses little against the given size (`benchmarks/default_model.py`). On a
-#   microscope no model has seen, giving the size is the safer choice.
+#   on older code.) It stays an option, not the default, until it has been measured on more microscopes than these two;
+#   the shipped model keeps its absolute threshold.
 # - Sparse Usiigaci wants longer training more than anything tried on top of it: 2,400 steps instead of 1,200 (52 min
 #   on one thread) raised F1 at 19 px from 0.746 to 0.798 (0.811 with flips averaged) and at 28.9 px from 0.841 to
 #   **0.868**, above the goal's 0.85 at half the measured median diameter, and brought the centres count error from

@@ -213,6 +213,7 @@ def count_cli(argv=None) -> int:
     ap.add_argument('--label-studio', metavar='FILE', help='also write the centres as Label Studio pre-annotations (tasks JSON)')
     a = ap.parse_args(argv)
     from tqdm.auto import tqdm
+    from cellnet import __version__
     model = init_model(a.model, backend=a.backend)
     files = list_images(a.paths, recursive=a.recursive)
     if not files: raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
@@ -237,11 +238,20 @@ def count_cli(argv=None) -> int:
             table.append((key, res['count'], res['integral'], res['n_peaks'], res['cell_diameter']))
     tmp.replace(out / 'points.csv')
     save_json(out / 'counts.json', counts)
+    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerows([('image', 'count', 'integral', 'centres', 'cell_diameter'), *(
+        (k, f'{c:.2f}', f'{i:.2f}', n, f'{d:.1f}') for k, c, i, n, d in table)])
+    atomic_write(out / 'counts.csv', buf.getvalue())
+    peaks = {**model.config['peaks'], **{k: v for k, v in dict(threshold=a.threshold, min_distance=a.min_distance,
+                                                                relative=a.relative_threshold).items() if v is not None}}
+    save_json(out / 'run.json', dict(   # what made these counts, to compare or repeat runs
+        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
+        count=model.config.get('count', 'integral'), cell_diameter='model' if a.cell_diameter is None else a.cell_diameter,
+        peaks=peaks, tta=a.tta, backend=a.backend, counted=len(counts), skipped=skipped))
     w0 = max([len(k) for k, *_ in table] + [5])
     print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}  {'diameter':>8}")
     for k, c, i, n, d in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}  {d:>8.1f}')
     if a.label_studio: save_json(a.label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
     print(f'\n{len(counts)} image(s) counted, {len(skipped)} skipped; total {sum(counts.values()):.1f} cells'
-          f'\nresults: {out}/counts.json, {out}/points.csv' + ('' if a.no_plots else f', {out}/plots/'))
+          f'\nresults in {out}/: counts.json, counts.csv, points.csv, run.json' + ('' if a.no_plots else ', plots/'))
     for k, e in skipped.items(): print(f'skipped: {e}', file=sys.stderr)
     return 1 if skipped else 0

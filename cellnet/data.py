@@ -14,25 +14,24 @@ __all__ = ['INTENSITY', 'DEGRADE', 'AUG', 'crop', 'window', 'dihedral', 'dihedra
            'degrade', 'make_training_example']
 
 # %% ../nbs/06_data.ipynb
-def crop(a: np.ndarray, y0: int, x0: int, size: int | tuple[int, int], fill=0) -> np.ndarray:
-    "The `size×size` (or `h×w`, `size = (h, w)`) window of `a` with top-left pixel `(y0, x0)`; parts outside `a` are `fill`."
-    h, w = (size, size) if np.isscalar(size) else size
-    out = np.full((h, w), fill, dtype=a.dtype)
+def crop(a: np.ndarray, y0: int, x0: int, size: int, fill=0) -> np.ndarray:
+    "The `size×size` window of `a` with top-left pixel `(y0, x0)`; parts outside `a` are `fill`."
+    out = np.full((size, size), fill, dtype=a.dtype)
     H, W = a.shape
-    r0, r1, c0, c1 = max(y0, 0), min(y0 + h, H), max(x0, 0), min(x0 + w, W)
+    r0, r1, c0, c1 = max(y0, 0), min(y0 + size, H), max(x0, 0), min(x0 + size, W)
     if r0 < r1 and c0 < c1: out[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = a[r0:r1, c0:c1]
     return out
 
 # %% ../nbs/06_data.ipynb
-def window(shape: tuple[int, int], size: int | tuple[int, int], rng: np.random.Generator, points=None, bias: float = 0.0) -> tuple[int, int]:
-    "Top-left `(y0, x0)` of a random `size×size` (or `h×w`) window; with probability `bias` it contains a random click of `points`."
-    (H, W), (h, w) = shape, ((size, size) if np.isscalar(size) else size)
-    lo_y, hi_y, lo_x, hi_x = min(0, H - h), max(0, H - h), min(0, W - w), max(0, W - w)
+def window(shape: tuple[int, int], size: int, rng: np.random.Generator, points=None, bias: float = 0.0) -> tuple[int, int]:
+    "Top-left `(y0, x0)` of a random `size×size` window; with probability `bias` it contains a random click of `points`."
+    H, W = shape
+    lo_y, hi_y, lo_x, hi_x = min(0, H - size), max(0, H - size), min(0, W - size), max(0, W - size)
     p = check_points(points) if points is not None else np.zeros((0, 3))
     p = p[(p[:, 2] >= 0) & (p[:, 0] >= 0) & (p[:, 0] < W) & (p[:, 1] >= 0) & (p[:, 1] < H)]
     if len(p) and rng.random() < bias:
         c, r = p[rng.integers(len(p)), :2].astype(int)
-        y0, x0 = r - rng.integers(h), c - rng.integers(w)
+        y0, x0 = r - rng.integers(size), c - rng.integers(size)
         return int(np.clip(y0, lo_y, hi_y)), int(np.clip(x0, lo_x, hi_x))
     return int(rng.integers(lo_y, hi_y + 1)), int(rng.integers(lo_x, hi_x + 1))
 
@@ -91,7 +90,7 @@ def degrade(image: np.ndarray, rng: np.random.Generator, blur: float = 1.0, nois
 # %% ../nbs/06_data.ipynb
 INTENSITY = dict(brightness=0.1, contrast=0.2, gamma=0.2)   # what `aug['intensity'] = True` means
 DEGRADE = dict(blur=1.0, noise=0.03)                        # what `aug['degrade'] = True` means
-AUG = dict(d4=True, intensity=True, degrade=True, scale=(1.0, 1.0), stretch=1.0)   # all augmentations on; no scale change
+AUG = dict(d4=True, intensity=True, degrade=True, scale=(1.0, 1.0))   # all augmentations on; no scale change
 
 def _field(sample, key: str, default=None):
     "`sample[key]` of a mapping, `sample.key` of an object."
@@ -111,17 +110,13 @@ def make_training_example(sample, size: int, sigma: float, radius: float = 24, r
     pts = check_points(_field(sample, 'points'), f'{name}: points')
     lo, hi = aug.get('scale', (1.0, 1.0))
     s = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-    r = float(aug.get('stretch', 1.0))
-    if not r >= 1: raise ValueError(f"aug['stretch']: expected a ratio ≥ 1, got {r!r}")
-    a = float(np.exp(rng.uniform(-np.log(r), np.log(r)) / 2)) if r > 1 else 1.0   # drawn only if used: seeded runs repeat
-    win = (max(1, round(size / (s * a))), max(1, round(size * a / s)))             # rows, columns
+    win = max(1, round(size / s))
     y0, x0 = window(image.shape, win, rng, pts, bias if status == 'sparse' else 0.0)
     crops = [crop(image, y0, x0, win), crop(np.broadcast_to(np.uint8(1), image.shape), y0, x0, win)]  # 1 inside the image
     if fgmask is not None: crops.append(crop(np.asarray(fgmask, np.uint8), y0, x0, win))
-    fy, fx = size / win[0], size / win[1]
-    f = float(np.sqrt(fy * fx))
+    f = size / win
     crops = [resize(c, (size, size), nearest=i > 0) for i, c in enumerate(crops)]
-    pts = (pts - [x0, y0, 0]) * [fx, fy, 1]
+    pts = (pts - [x0, y0, 0]) * [f, f, 1]
     if aug.get('d4'):
         k = int(rng.integers(8))
         crops, pts = [dihedral(c, k) for c in crops], dihedral_points(pts, (size, size), k)

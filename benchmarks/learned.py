@@ -7,6 +7,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py release --folds 2      # the shipped model's recipe, k-fold over HeLa + Usiigaci
     .venv/bin/python benchmarks/learned.py usiigaci-sparse        # 50% of centroids dropped, rest jittered; scored on full centroids
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --drop 0 --jitter 0   # the same images fully annotated (the ceiling)
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse --cell-size per-image  # each image at its own cell size (from its mask)
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py cross --size-factors 0.7,1,1.75 --thresholds 0.3   # + scored at other cell sizes and thresholds
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
@@ -27,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, count_scores
 from cellnet.io import save_json, load_image, normalize_image
+from cellnet.core import rescale
 from cellnet.prepare import Sample, load_prepared, prepare
 from cellnet.learner import experiment_configs, load_train_images, kfold, Trainer, calibrate, save_model, evaluate_images, DATASETS
 from cellnet.release import init_model
@@ -49,10 +51,19 @@ def train(cfg, train_images):
           f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
     return tr
 
-def log_baseline(train_s, test_s, tol, scale=1.0):
-    "LoG tuned on `train_s` (full points), scored on `test_s`: (micro P/R/F1, count errors of the detections)."
-    best, _ = tune_log([load_image(s.image_path) for s in train_s], [s.points for s in train_s], tol=tol)
-    pred = {s.id: log_detect(load_image(s.image_path), best['sigma'], best['threshold'], best['polarity'])[0] for s in test_s}
+def log_baseline(train_s, test_s, tol, factors=None):
+    """LoG tuned on `train_s` (full points), scored on `test_s`: (micro P/R/F1, count errors of the detections).
+    `factors` ({id: factor}): each image is rescaled by its factor first (its cells to one size, as the model's
+    images are), and the detections mapped back to the image's own pixels."""
+    def scaled(s):
+        im = load_image(s.image_path)
+        return rescale(im, np.asarray(s.points, np.float32).reshape(-1, 3), factors[s.id]) if factors else (im, s.points, None)
+    train = [scaled(s)[:2] for s in train_s]
+    best, _ = tune_log([im for im, _ in train], [p for _, p in train], tol=tol)
+    pred = {}
+    for s in test_s:
+        im = scaled(s)[0]; H, W = load_image(s.image_path).shape
+        pred[s.id] = log_detect(im, best['sigma'], best['threshold'], best['polarity'])[0] * [W / im.shape[1], H / im.shape[0]]
     ev = evaluate(pred, {s.id: s.points for s in test_s}, tol)
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
                 count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
@@ -148,6 +159,21 @@ def sparse_noisy(s, drop=0.5, jitter=3.0, seed=0):
     p = simulate_annotator(s.points, (h, w), jitter=jitter, drop=drop, extra=0.0, seed=seed)
     return p
 
+def mask_diameter(s) -> float:
+    "Median equivalent diameter (px) of the cells in the instance mask of Usiigaci sample `s`."
+    areas = np.bincount(np.asarray(load_image(SHARED/'usiigaci/masks'/f'{s.id}.png'), np.int64).ravel())[1:]
+    return float(np.median(2 * np.sqrt(areas[areas > 0] / np.pi)))
+
+def own_size_images(ss, cfg, name):
+    """`load_train_images`, each image rescaled by its own cell size (from its mask) instead of the set's: Usiigaci
+    holds two cultures, of cells about 41 and 69 px across, which one diameter for the set (58) fits neither."""
+    return sum((load_train_images([s], dict(cfg, datasets={name: dict(DATASETS[name], cell_diameter=mask_diameter(s))}), name)
+                for s in ss), [])
+
+def own_size_factors(ss, name) -> dict:
+    "{id: factor} that brings each image's cells (from its mask) to the set's one cell diameter (for LoG)."
+    return {s.id: DATASETS[name]['cell_diameter'] / mask_diameter(s) for s in ss}
+
 def bench_usiigaci_sparse(a):
     ss = samples('usiigaci'); rng = np.random.default_rng(0)
     order = rng.permutation(len(ss)); test_ids = {ss[i].id for i in order[:8]}
@@ -160,8 +186,9 @@ def bench_usiigaci_sparse(a):
     kept = sum(len(s.points) for s in sparse) / sum(len(s.points) for s in train_s)
     print(f'  training on {len(sparse)} {status} images with {kept:.0%} of the centroids, jittered by {a.jitter:g} px (σ); testing on {len(test_s)}')
     cfg = cfg_for(['usiigaci'], a)
-    tr = train(cfg, load_train_images(sparse, cfg, 'usiigaci'))
-    test_images = load_train_images(test_s, cfg, 'usiigaci')
+    load = own_size_images if a.cell_size == 'per-image' else load_train_images
+    tr = train(cfg, load(sparse, cfg, 'usiigaci'))
+    test_images = load(test_s, cfg, 'usiigaci')
     res = {}
     for tol in (19.0, 28.9):
         for t in test_images: t.tol = tol
@@ -170,8 +197,12 @@ def bench_usiigaci_sparse(a):
         for tta in (False, True):
             res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
+        if a.cell_size == 'per-image':   # LoG on the images rescaled as the model's are (it does worse there)
+            res[f'LoG, images rescaled per image @ {tol} px'] = log_baseline(train_s, test_s, tol, own_size_factors(ss, 'usiigaci'))
+    res['cellnet, size estimated'] = auto_scores(tr, test_s, 'usiigaci')   # as `cellnet count` does by default (tol 19 px)
     save_overlays(tr, test_images, 'usiigaci-sparse' + a.suffix)
-    show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images', res)
+    show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images'
+         f' (cell size: {a.cell_size})', res)
     return res
 
 def auto_scores(tr, ss, name):
@@ -269,6 +300,8 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=None, help='torch threads (default: the experiment\'s); 1 to run two at once')
     ap.add_argument('--drop', type=float, default=0.5, help='usiigaci-sparse: the fraction of centroids dropped')
     ap.add_argument('--jitter', type=float, default=3.0, help='usiigaci-sparse: σ in px of the jitter of the rest')
+    ap.add_argument('--cell-size', choices=['dataset', 'per-image'], default='dataset',
+                    help="usiigaci-sparse: rescale by the set's one cell diameter, or each image by its own (from its mask)")
     ap.add_argument('--variant', type=int, default=1, help=f'recipe: which of {len(RECIPES)} variants (0 = the previous default)')
     floats = lambda v: [float(x) for x in v.split(',') if x]
     ap.add_argument('--size-factors', type=floats, default=[], metavar='F,F,…',
@@ -282,6 +315,7 @@ if __name__ == '__main__':
     a.suffix = ((f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-steps{a.steps}' if a.steps else '') +
                 (f'-from{a.first_draw}' if a.first_draw else '') +
                 (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
+                (f'-{a.cell_size}' if a.cell_size != 'dataset' else '') +
                 ''.join(f'-{k}={v}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()
     res = BENCHES[a.bench](a)

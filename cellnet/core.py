@@ -93,14 +93,17 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None, tta: bool = False, relative: bool | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
-    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`), or the model's own (None). `tta`: average
+    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`; `size_estimated` says whether an estimate was
+    found), or the model's own (None). `tta`: average
     the density over the image's four flips. `relative`: the threshold is a fraction of the image's median peak mass
     (`find_peaks`; for a microscope the model has not seen); None: as the model says."""
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
     norm = normalize_image(image, **c.get('normalize', {}))
-    if cell_diameter == 'auto': cell_diameter = estimate_cell_diameter(norm, model)   # None: an empty field
+    estimated = None                                        # None: not asked for; False: asked for, none found
+    if cell_diameter == 'auto':
+        cell_diameter = estimate_cell_diameter(norm, model); estimated = cell_diameter is not None
     cell_diameter = cell_diameter or c['cell_diameter']
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
@@ -111,7 +114,8 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
     return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
-                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter))
+                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter),
+                size_estimated=estimated)
 
 # %% ../nbs/12_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
@@ -218,7 +222,7 @@ def count_cli(argv=None) -> int:
     files = list_images(a.paths, recursive=a.recursive)
     if not files: raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
     out = Path(a.out); (out / 'plots').mkdir(parents=True, exist_ok=True)
-    counts, skipped, ls_results, sizes, table = {}, {}, {}, {}, []
+    counts, skipped, ls_results, sizes, table, no_size = {}, {}, {}, {}, [], []
     tmp = out / '.points.csv.tmp'
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
@@ -229,6 +233,10 @@ def count_cli(argv=None) -> int:
             if err is not None:
                 skipped[key] = str(err); tqdm.write(f'skipped {err}', file=sys.stderr); continue
             counts[key] = round(res['count'], 2)
+            if res['size_estimated'] is False:
+                no_size.append(key); tqdm.write(f"{key}: no cell size found (an empty field, or a model whose centres hold "
+                                                f"less than a cell); counted at the model's {res['cell_diameter']:g} px: "
+                                                f"give --cell-diameter if it has cells", file=sys.stderr)
             w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
             if not a.no_plots:
                 fig = plot_result(img, res, key)
@@ -246,7 +254,7 @@ def count_cli(argv=None) -> int:
     save_json(out / 'run.json', dict(   # what made these counts, to compare or repeat runs
         date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
         count=model.config.get('count', 'integral'), cell_diameter='model' if a.cell_diameter is None else a.cell_diameter,
-        peaks=peaks, tta=a.tta, backend=a.backend, counted=len(counts), skipped=skipped))
+        peaks=peaks, tta=a.tta, backend=a.backend, counted=len(counts), skipped=skipped, no_size_found=no_size))
     w0 = max([len(k) for k, *_ in table] + [5])
     print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}  {'diameter':>8}")
     for k, c, i, n, d in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}  {d:>8.1f}')

@@ -56,14 +56,15 @@ def log_baseline(train_s, test_s, tol, factors=None):
     """LoG tuned on `train_s` (full points), scored on `test_s`: (micro P/R/F1, count errors of the detections).
     `factors` ({id: factor}): each image is rescaled by its factor first (its cells to one size, as the model's
     images are), and the detections mapped back to the image's own pixels."""
-    def scaled(s):
+    def scaled(s):   # (image, points, the file's shape)
         im = load_image(s.image_path)
-        return rescale(im, np.asarray(s.points, np.float32).reshape(-1, 3), factors[s.id]) if factors else (im, s.points, None)
-    train = [scaled(s)[:2] for s in train_s]
-    best, _ = tune_log([im for im, _ in train], [p for _, p in train], tol=tol)
+        if not factors: return im, s.points, im.shape
+        return *rescale(im, np.asarray(s.points, np.float32).reshape(-1, 3), factors[s.id])[:2], im.shape
+    train = [scaled(s) for s in train_s]
+    best, _ = tune_log([im for im, *_ in train], [p for _, p, _ in train], tol=tol)
     pred = {}
     for s in test_s:
-        im = scaled(s)[0]; H, W = load_image(s.image_path).shape
+        im, _, (H, W) = scaled(s)
         pred[s.id] = log_detect(im, best['sigma'], best['threshold'], best['polarity'])[0] * [W / im.shape[1], H / im.shape[0]]
     ev = evaluate(pred, {s.id: s.points for s in test_s}, tol)
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
@@ -190,7 +191,7 @@ def bench_usiigaci_sparse(a):
     load = own_size_images if a.cell_size == 'per-image' else load_train_images
     tr = train(cfg, load(sparse, cfg, 'usiigaci'))
     test_images = load(test_s, cfg, 'usiigaci')
-    res = {}
+    res, factors = {}, own_size_factors(ss, 'usiigaci') if a.cell_size == 'per-image' else None
     for tol in (19.0, 28.9):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
@@ -198,8 +199,8 @@ def bench_usiigaci_sparse(a):
         for tta in (False, True):
             res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
-        if a.cell_size == 'per-image':   # LoG on the images rescaled as the model's are (it does worse there)
-            res[f'LoG, images rescaled per image @ {tol} px'] = log_baseline(train_s, test_s, tol, own_size_factors(ss, 'usiigaci'))
+        if factors:   # LoG on the images rescaled as the model's are (it does worse there)
+            res[f'LoG, images rescaled per image @ {tol} px'] = log_baseline(train_s, test_s, tol, factors)
     res['cellnet, size estimated'] = auto_scores(tr, test_s, 'usiigaci')   # as `cellnet count` does by default (tol 19 px)
     save_overlays(tr, test_images, 'usiigaci-sparse' + a.suffix)
     show(f'Usiigaci, training points {a.drop:.0%} dropped and jittered by {a.jitter:g} px, scored on full centroids of 8 held-out images'

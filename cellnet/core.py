@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv, io, itertools, math, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json
+from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
 from .release import init_model
 from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['predict_density', 'flip_average', 'rescale', 'estimate_cell_diameter', 'count_image', 'plot_result', 'result_keys',
-           'iter_count', 'count', 'label_studio_tasks', 'count_cli']
+__all__ = ['predict_density', 'flip_average', 'rescale', 'estimate_cell_diameter', 'peak_settings', 'count_image', 'plot_result',
+           'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -90,6 +90,10 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
     return None
 
 # %% ../nbs/12_core.ipynb
+def peak_settings(model, **changes) -> dict:
+    "`model`'s peak settings with `changes` (threshold, min_distance, relative) that are not None."
+    return {**model.config['peaks'], **{k: v for k, v in changes.items() if v is not None}}
+
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None, tta: bool = False, relative: bool | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
@@ -108,9 +112,7 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
     dens = predict_density(work, flip_average(model.predict) if tta else model.predict, **c.get('tile', {}))
-    peaks = {**c['peaks'], **{k: v for k, v in dict(min_distance=min_distance, threshold=threshold, relative=relative).items()
-                              if v is not None}}
-    xy, scores = find_peaks(dens, **peaks)
+    xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative))
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
     return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
@@ -246,11 +248,9 @@ def count_cli(argv=None) -> int:
             table.append((key, res['count'], res['integral'], res['n_peaks'], res['cell_diameter']))
     tmp.replace(out / 'points.csv')
     save_json(out / 'counts.json', counts)
-    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerows([('image', 'count', 'integral', 'centres', 'cell_diameter'), *(
-        (k, f'{c:.2f}', f'{i:.2f}', n, f'{d:.1f}') for k, c, i, n, d in table)])
-    atomic_write(out / 'counts.csv', buf.getvalue())
-    peaks = {**model.config['peaks'], **{k: v for k, v in dict(threshold=a.threshold, min_distance=a.min_distance,
-                                                                relative=a.relative_threshold).items() if v is not None}}
+    write_csv(out / 'counts.csv', [dict(image=k, count=f'{c:.2f}', integral=f'{i:.2f}', centres=n, cell_diameter=f'{d:.1f}')
+                                   for k, c, i, n, d in table], ['image', 'count', 'integral', 'centres', 'cell_diameter'])
+    peaks = peak_settings(model, threshold=a.threshold, min_distance=a.min_distance, relative=a.relative_threshold)
     save_json(out / 'run.json', dict(   # what made these counts, to compare or repeat runs
         date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
         count=model.config.get('count', 'integral'), cell_diameter='model' if a.cell_diameter is None else a.cell_diameter,

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_io.ipynb 3
 from __future__ import annotations
-import io, json, os, tempfile
+import csv, io, json, os, tempfile
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 # %% auto 0
 __all__ = ['IMAGE_SUFFIXES', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError', 'ModelError',
-           'atomic_write', 'save_npy', 'save_json', 'load_image', 'list_images', 'percentiles', 'normalize_image',
-           'make_run_dir']
+           'atomic_write', 'save_npy', 'save_json', 'write_csv', 'load_image', 'list_images', 'percentiles',
+           'normalize_image', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -59,6 +59,13 @@ def save_npy(path, arr):
 def save_json(path, obj, **kw):
     "Save `obj` as pretty JSON atomically."
     return atomic_write(path, json.dumps(obj, indent=kw.pop('indent', 1), **kw) + '\n')
+
+def write_csv(path, rows: list[dict], columns: list[str]) -> Path:
+    "Write `rows` (dicts; missing keys blank) with `columns` as CSV to `path`, atomically."
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, columns, lineterminator='\n', extrasaction='raise')
+    w.writeheader(); w.writerows(rows)
+    return atomic_write(path, buf.getvalue())
 
 # %% ../nbs/00_io.ipynb
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')

@@ -4,23 +4,23 @@
 
 # %% ../nbs/15_widgets.ipynb 3
 from __future__ import annotations
-import csv, io
+import io
 from pathlib import Path
 import numpy as np
 import ipywidgets as W
 from ipyevents import Event
 from PIL import Image
-from .io import CellnetError, DataQualityError, atomic_write, list_images, load_image, normalize_image
+from .io import CellnetError, DataQualityError, list_images, load_image, normalize_image, write_csv
 from .quality import ANNOTATION_STATUSES, FGMASK_STATUSES, normalize_status, read_quality, write_quality
 from .prepare import load_prepared, prepare
 from .fgmask import overlay
 from .metrics import find_peaks
-from .core import count, result_keys
+from .core import count, peak_settings, result_keys
 from .release import init_model
 
 # %% auto 0
 __all__ = ['STATUS_COLUMNS', 'set_status', 'to_png', 'zoom_for', 'review_picture', 'centres_at', 'box_count', 'count_picture',
-           'write_csv', 'CountUI', 'ReviewUI']
+           'CountUI', 'ReviewUI']
 
 # %% ../nbs/15_widgets.ipynb
 STATUS_COLUMNS = {'annotation_status': ANNOTATION_STATUSES, 'fgmask_status': FGMASK_STATUSES}
@@ -95,14 +95,6 @@ def count_picture(image: np.ndarray, density: np.ndarray, points, box=None, alph
         x0, x1, y0, y1 = box
         rgb[[y0, y1 - 1], x0:x1] = rgb[y0:y1, [x0, x1 - 1]] = (255, 220, 0)
     return rgb.astype(np.uint8)
-
-# %% ../nbs/15_widgets.ipynb
-def write_csv(path, rows: list[dict], columns: list[str]) -> Path:
-    "Write `rows` (dicts; missing keys blank) with `columns` as CSV to `path`, atomically."
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, columns, lineterminator='\n', extrasaction='raise')
-    w.writeheader(); w.writerows(rows)
-    return atomic_write(path, buf.getvalue())
 
 # %% ../nbs/15_widgets.ipynb
 class _UI:
@@ -203,7 +195,7 @@ class CountUI(_UI):
     @property
     def peaks(self) -> dict:
         "The peak settings now: the model's, with the slider's threshold (relative or not, as ticked)."
-        return {**self.model.config['peaks'], 'threshold': self.threshold.value, 'relative': self.relative.value}
+        return peak_settings(self.model, threshold=self.threshold.value, relative=self.relative.value)
 
     def _show(self):
         key = self.view.value

@@ -17,8 +17,11 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py vgg --draws 2 --first-draw 3   # draws 3 and 4 only (split a run in two)
     .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse --run-dir runs/sparse   # keep the trained model: run again, it is re-scored
 
-`--steps` sets the training length (default: the `default` experiment's). Every run prints its figures and writes them to
+`--steps` sets the training length (default: the `default` experiment's). `--run-dir DIR` keeps each trained model in
+DIR/<model> (fold0, draw0, hela-phc, …) and resumes from its checkpoint there, so running the same command again scores
+the finished models without training them (after a change to how centres are found, say); one folder per command. Every run prints its figures and writes them to
 results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs of different lengths or settings keep
 their own files. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
 full annotations (its best case), and scored on the same held-out images."""
@@ -43,12 +46,14 @@ def samples(name):
     if not (out/'cache/annotators.json').exists(): prepare(SHARED/name, out)
     return load_prepared(SHARED/name, out)
 
-def train(cfg, train_images):
+def train(cfg, train_images, a, model: str):
+    "A trained (or, in `--run-dir`, resumed) Trainer of `cfg` on `train_images`, calibrated; `model` names its folder."
     t0 = time.time()
-    tr = Trainer(cfg, train_images, tempfile.mkdtemp(prefix='cellnet-bench-'), log=lambda r: print('   ', r, flush=True))
+    run_dir = Path(a.run_dir)/model if a.run_dir else tempfile.mkdtemp(prefix='cellnet-bench-')
+    tr = Trainer(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
     tr.fit()
     calibrate(tr, [t for t in train_images if t.annotation_status == 'fully'] or train_images)
-    print(f'    trained {cfg["steps"]} steps in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
+    print(f'    trained {cfg["steps"]} steps ({run_dir}) in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
           f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
     return tr
 
@@ -70,8 +75,10 @@ def log_baseline(train_s, test_s, tol, factors=None):
     return dict(f1=ev['f1'], precision=ev['precision'], recall=ev['recall'], count_mae=ev['peaks']['mae'],
                 count_rel=ev['peaks']['rel'], params={k: best[k] for k in ('sigma', 'threshold', 'polarity')})
 
+PEAK_PIXELS = dict(centre_radius=0)   # centres at the peak pixels instead of their cells' centres of mass (the gain of that)
+
 def model_scores(tr, test_images, tta=False, **peaks):
-    "Scores of `tr` on `test_images`, with `peaks` settings (threshold, relative) changed from its own."
+    "Scores of `tr` on `test_images`, with `peaks` settings (threshold, relative, centre_radius) changed from its own."
     s = evaluate_images(test_images, [tr.predict(t.image, tta) for t in test_images], {**tr.peak_params(), **peaks})
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
@@ -91,7 +98,7 @@ def show(title, rows):
     print(f'\n{title}')
     for name, r in rows.items():
         peaks = f"  (centres: MAE {r['peaks_mae']:.2f} rel {r['peaks_rel']:.3f})" if 'peaks_mae' in r else ''
-        print(f"  {name:<36} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
+        print(f"  {name:<50} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  rel {r['count_rel']:.3f}{peaks}")
 
 def cfg_for(data, a, experiment='default', **kw):
     over = {**dict(data=data, **kw), **a.set}   # --set wins
@@ -109,30 +116,32 @@ def bench_speed(a):
     print(f"default recipe: {r['crops_per_s']:.1f} crops/s ({cfg['crop']}², batch {cfg['batch']}, {r['step_s']:.2f} s/step, {cfg['threads']} threads)")
     return r
 
-def kfold_scores(sets, cfg, folds):
+def kfold_scores(sets, cfg, folds, a):
     """k-fold over `sets` together (stratified per set): each fold trains a model on the other folds and scores its
     held-out images, against LoG tuned per set on the same fold's training images. Per set: cellnet micro-scored over
     all held-out images; LoG the mean over folds."""
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
-    variants = [(tta, rel) for tta in (False, True) for rel in (False, True)]   # flips averaged, relative threshold
+    # (flips averaged, relative threshold, peak pixels)
+    variants = [(tta, rel, False) for tta in (False, True) for rel in (False, True)] + [(True, False, True)]
     rows, logs = {(n, *v): [] for n in sets for v in variants}, {n: [] for n in sets}
     for f in range(folds):
         tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
-        tr = train(cfg, tr_i)
+        tr = train(cfg, tr_i, a, f'fold{f}')
         dens = {tta: [tr.predict(t.image, tta) for t in va_i] for tta in (False, True)}
-        ev = {(tta, rel): evaluate_images(va_i, dens[tta], {**tr.peak_params(), 'relative': rel})['datasets'] for tta, rel in variants}
+        ev = {(tta, rel, px): evaluate_images(va_i, dens[tta], {**tr.peak_params(), 'relative': rel, **(PEAK_PIXELS if px else {})})['datasets']
+              for tta, rel, px in variants}
         for n in sets:
             for v in variants: rows[n, *v] += ev[v][n]['rows']
             held = {t.id for t in va_i if t.dataset == n}
             logs[n].append(log_baseline([s for s in ss[n] if s.id not in held], [s for s in ss[n] if s.id in held],
                                         tol=DATASETS[n]['tol']))
     res = {}
-    for (n, tta, rel), r in rows.items():
+    for (n, tta, rel, px), r in rows.items():
         m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
-        tags = [w for w, on in (('relative threshold', rel), ('flips averaged', tta)) if on]   # as the other benchmarks name them
+        tags = [w for w, on in (('relative threshold', rel), ('flips averaged', tta), ('peak pixels', px)) if on]   # as the other benchmarks name them
         res[f'cellnet{", " + ", ".join(tags) + "," if tags else ""} on {n}'] = dict(
             f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
             peaks_mae=pk['mae'], peaks_rel=pk['rel'])
@@ -144,14 +153,14 @@ def kfold_scores(sets, cfg, folds):
 def bench_hela(a):
     "The default recipe, k-fold on the 11 HeLa images."
     cfg = cfg_for(['hela-phc'], a)
-    res = kfold_scores(['hela-phc'], cfg, a.folds)
+    res = kfold_scores(['hela-phc'], cfg, a.folds, a)
     show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', res)
     return res
 
 def bench_release(a):
     "The shipped model's recipe (`release`) on images it has not seen: k-fold over HeLa and Usiigaci together."
     sets = ['hela-phc', 'usiigaci']; cfg = cfg_for(sets, a, 'release')
-    res = kfold_scores(sets, cfg, a.folds)
+    res = kfold_scores(sets, cfg, a.folds, a)
     show(f'Release recipe ({cfg["steps"]} steps), {a.folds}-fold over HeLa + Usiigaci, held-out images, '
          f'tolerance {DATASETS["hela-phc"]["tol"]:g} / {DATASETS["usiigaci"]["tol"]:g} px', res)
     return res
@@ -189,13 +198,14 @@ def bench_usiigaci_sparse(a):
     print(f'  training on {len(sparse)} {status} images with {kept:.0%} of the centroids, jittered by {a.jitter:g} px (σ); testing on {len(test_s)}')
     cfg = cfg_for(['usiigaci'], a)
     load = own_size_images if a.cell_size == 'per-image' else load_train_images
-    tr = train(cfg, load(sparse, cfg, 'usiigaci'))
+    tr = train(cfg, load(sparse, cfg, 'usiigaci'), a, 'model')
     test_images = load(test_s, cfg, 'usiigaci')
     res, factors = {}, own_size_factors(ss, 'usiigaci') if a.cell_size == 'per-image' else None
     for tol in (19.0, 28.9):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'cellnet, flips averaged @ {tol} px'] = model_scores(tr, test_images, tta=True)
+        res[f'cellnet, flips averaged, peak pixels @ {tol} px'] = model_scores(tr, test_images, tta=True, **PEAK_PIXELS)
         for tta in (False, True):
             res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
         res[f'LoG @ {tol} px'] = log_baseline(train_s, test_s, tol)
@@ -232,7 +242,7 @@ def bench_cross(a):
     res = {}
     for src, dst in (('hela-phc', 'usiigaci'), ('usiigaci', 'hela-phc')):
         cfg = cfg_for([src], a)
-        tr = train(cfg, load_train_images(samples(src), cfg, src))
+        tr = train(cfg, load_train_images(samples(src), cfg, src), a, src)
         per_image = a.cell_size == 'per-image' and dst == 'usiigaci'   # only Usiigaci has masks to measure
         test_images = (own_size_images if per_image else load_train_images)(samples(dst), cfg, dst)   # rescaled by the known cell diameter
         name = f'{src} → {dst}' + (', each image at its own cell size' if per_image else '')
@@ -240,6 +250,8 @@ def bench_cross(a):
         res[f'{name}, flips averaged'] = model_scores(tr, test_images, tta=True)
         for tta in (False, True):   # the threshold a fraction of each image's median peak mass (find_peaks' relative)
             res[f'{name}, relative threshold{", flips averaged" if tta else ""}'] = model_scores(tr, test_images, tta, relative=True)
+        res[f'{name}, flips averaged, peak pixels'] = model_scores(tr, test_images, True, **PEAK_PIXELS)
+        res[f'{name}, relative threshold, flips averaged, peak pixels'] = model_scores(tr, test_images, True, relative=True, **PEAK_PIXELS)
         res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
         res |= size_diagnostic(tr, cfg, src, dst, a.size_factors, a.thresholds)
         dst_s = samples(dst)
@@ -252,7 +264,7 @@ def bench_vgg(a):
     for d in range(a.first_draw, a.first_draw + a.draws):
         idx = np.random.default_rng(d).permutation(len(ss)); tr_s = [ss[i] for i in idx[:32]]; te_s = [ss[i] for i in idx[32:]]
         cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)
-        tr = train(cfg, load_train_images(tr_s, cfg, 'vgg-cells'))
+        tr = train(cfg, load_train_images(tr_s, cfg, 'vgg-cells'), a, f'draw{d}')
         te = load_train_images(te_s, cfg, 'vgg-cells')
         maes.append(tr.evaluate(te)['summary']['count_mae']); tta_maes.append(tr.evaluate(te, tta=True)['summary']['count_mae'])
         print(f'  draw {d}: count MAE {maes[-1]:.2f} (flips averaged: {tta_maes[-1]:.2f})', flush=True)
@@ -313,6 +325,8 @@ if __name__ == '__main__':
                     help='cross: also score at these multiples of the target set\'s known cell size (a diagnostic)')
     ap.add_argument('--thresholds', type=floats, default=[], metavar='T,T,…',
                     help='cross: with --size-factors, also at these peak thresholds besides the calibrated one')
+    ap.add_argument('--run-dir', default=None, metavar='DIR',
+                    help='keep each trained model in DIR/<model> and resume from it: a finished run is re-scored without training')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
                     help='change a setting of the recipe (dotted keys, JSON values), e.g. --set radius=10; repeatable')
     a = ap.parse_args()

@@ -91,16 +91,18 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
 
 # %% ../nbs/12_core.ipynb
 def peak_settings(model, **changes) -> dict:
-    "`model`'s peak settings with `changes` (threshold, min_distance, relative) that are not None."
+    "`model`'s peak settings with `changes` (threshold, min_distance, relative, centre_radius) that are not None."
     return {**model.config['peaks'], **{k: v for k, v in changes.items() if v is not None}}
 
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
-                min_distance: int | None = None, tta: bool = False, relative: bool | None = None) -> dict:
+                min_distance: int | None = None, tta: bool = False, relative: bool | None = None,
+                centre_radius: int | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
     and the cell diameter used: `cell_diameter` px, estimated (`'auto'`; `size_estimated` says whether an estimate was
     found), or the model's own (None). `tta`: average
     the density over the image's four flips. `relative`: the threshold is a fraction of the image's median peak mass
-    (`find_peaks`; for a microscope the model has not seen); None: as the model says."""
+    (`find_peaks`; for a microscope the model has not seen); `centre_radius`: each centre at the centre of mass of
+    its cell's density within that many px (at the model's scale) instead of the peak pixel (0). None: as the model says."""
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
@@ -112,7 +114,8 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
     dens = predict_density(work, flip_average(model.predict) if tta else model.predict, **c.get('tile', {}))
-    xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative))
+    xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative,
+                                                  centre_radius=centre_radius))
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
     return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
@@ -208,6 +211,10 @@ def count_cli(argv=None) -> int:
                          "'model': the size the model was trained at (faster; no estimate)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
+    ap.add_argument('--centre-radius', type=int, default=None, metavar='PX',
+                    help="each centre at the centre of mass of the density within PX px of its peak (at the model's scale, as "
+                         "--min-distance) and nearer to it than to any other: better for elongated cells; 0: the peak "
+                         "pixel (default: the model's)")
     ap.add_argument('--tta', action='store_true', help='average the density over the four flips of each image (4× slower)')
     ap.add_argument('--relative-threshold', action=argparse.BooleanOptionalAction, default=None,
                     help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
@@ -229,7 +236,8 @@ def count_cli(argv=None) -> int:
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
         bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
-                              min_distance=a.min_distance, tta=a.tta, relative=a.relative_threshold),
+                              min_distance=a.min_distance, tta=a.tta, relative=a.relative_threshold,
+                              centre_radius=a.centre_radius),
                    total=len(files), unit='image', file=sys.stderr)
         for key, img, res, err in bar:
             if err is not None:
@@ -250,7 +258,8 @@ def count_cli(argv=None) -> int:
     save_json(out / 'counts.json', counts)
     write_csv(out / 'counts.csv', [dict(image=k, count=f'{c:.2f}', integral=f'{i:.2f}', centres=n, cell_diameter=f'{d:.1f}')
                                    for k, c, i, n, d in table], ['image', 'count', 'integral', 'centres', 'cell_diameter'])
-    peaks = peak_settings(model, threshold=a.threshold, min_distance=a.min_distance, relative=a.relative_threshold)
+    peaks = peak_settings(model, threshold=a.threshold, min_distance=a.min_distance, relative=a.relative_threshold,
+                          centre_radius=a.centre_radius)
     save_json(out / 'run.json', dict(   # what made these counts, to compare or repeat runs
         date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
         count=model.config.get('count', 'integral'), cell_diameter='model' if a.cell_diameter is None else a.cell_diameter,

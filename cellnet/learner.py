@@ -31,7 +31,8 @@ DEFAULTS = dict(
     normalize=dict(low=1.0, high=99.8),
     aug=dict(d4=True, intensity=True, scale=[0.7, 1.4]),   # see cellnet.data.make_training_example
     cell_diameter=20.0,              # px: images are rescaled so that cells have about this diameter
-    peaks=dict(min_distance=8, radius=8, threshold=0.4),   # centres: peaks ≥ min_distance apart holding ≥ threshold cells within radius
+    peaks=dict(min_distance=8, radius=8, threshold=0.4,    # centres: peaks ≥ min_distance apart holding ≥ threshold cells within radius,
+               centre_radius=16),                      # each at the centre of mass of its cell (cellnet.metrics.find_peaks)
     count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
     calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
     self_training=dict(at=0.0, threshold=0.7),   # at this fraction of the steps (0: off), sparse images gain the model's confident centres (see "Self-training")

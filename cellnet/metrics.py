@@ -78,12 +78,32 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
 
 RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold scales (calibration's lowest threshold)
 
+def _mass_centres(h, r, c, R: int, chunk: int = 1 << 12) -> np.ndarray:
+    """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
+    another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel."""
+    d = np.arange(-R, R + 1, dtype=np.float32); dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing='ij'))
+    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]
+    hp = np.pad(np.maximum(h, 0), R)               # zeros outside the image
+    w = hp[r[:, None] + R + dy.astype(int), c[:, None] + R + dx.astype(int)]
+    pk = np.c_[r, c].astype(np.int64)
+    pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
+    pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
+    for k in range(0, len(pr), chunk):             # chunks bound the memory (pairs × disc)
+        i, j = pr[k:k + chunk].T; v = (pk[j] - pk[i]).astype(np.float32)
+        # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
+        rows, cols = np.nonzero(2 * (v[:, :1] * dy + v[:, 1:] * dx) > (v ** 2).sum(1, keepdims=True))
+        w[i[rows], cols] = 0
+    m = w.sum(1, dtype=np.float64)
+    return np.stack([c + w @ dx / m, r + w @ dy / m], 1)
+
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',
-               radius: int | None = None, refine: bool = True, relative: bool = False):
+               radius: int | None = None, refine: bool = True, relative: bool = False, centre_radius: int = 0):
     """Local maxima of `heatmap` → `(xy, scores)`: `xy` N×2 float in Label Studio pixel coordinates, sorted by
     score (highest first). `score='mass'`: sum of the map in the (2·`radius`+1)² window (default radius =
     `min_distance`, at most that); `'height'`: the peak value. Peaks must be positive and score ≥ `threshold` (> 0);
-    `relative`: ≥ `threshold` × the median score of the map's peaks scoring ≥ `RELATIVE_FLOOR`."""
+    `relative`: ≥ `threshold` × the median score of the map's peaks scoring ≥ `RELATIVE_FLOOR`. `centre_radius` > 0:
+    each centre is the centre of mass of the map within that many pixels of its peak and nearer to it than to any
+    other reported peak (instead of the peak pixel, refined to sub-pixel with `refine`)."""
     h = np.asarray(heatmap, dtype=np.float32)
     if h.ndim != 2 or min(h.shape) == 0: raise MetricsError(f'heatmap: expected a non-empty 2-D array, got shape {h.shape}')
     if not np.isfinite(h).all(): raise MetricsError('heatmap: has NaN or infinite values')
@@ -93,6 +113,7 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
     md = int(min_distance); rad = md if radius is None else int(radius)
     if not 0 <= rad <= md: raise MetricsError(f'radius: the mass window ({rad}) must lie within 0…min_distance ({md}): '
                                               "a wider one lets a faint maximum beside a cell count that cell's mass")
+    if int(centre_radius) < 0: raise MetricsError(f'centre_radius: must be ≥ 0 pixels (0: the peak pixel), got {centre_radius}')
     if relative:
         typical = find_peaks(h, md, RELATIVE_FLOOR, score, rad, refine=False)[1]
         if len(typical): threshold *= float(np.median(typical))
@@ -116,6 +137,7 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
     s = _windows(hp, r, c, rad, pad).sum(1, dtype=np.float64) if score == 'mass' else h[r, c].astype(np.float64)
     ok = s >= threshold
     o = np.argsort(-s[ok], kind='stable')
+    if int(centre_radius) > 0: return _mass_centres(h, r[ok][o], c[ok][o], int(centre_radius)) + 0.5, s[ok][o]
     return np.stack([cf[ok] + 0.5, rf[ok] + 0.5], 1)[o], s[ok][o]
 
 def count_from_peaks(heatmap, **kwargs) -> int:

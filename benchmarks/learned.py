@@ -17,13 +17,13 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py vgg --draws 2 --first-draw 3   # draws 3 and 4 only (split a run in two)
     .venv/bin/python benchmarks/learned.py recipe --variant 1     # the recipe ablation (one variant a call: run two at once)
     .venv/bin/python benchmarks/learned.py usiigaci-sparse --set radius=10   # any benchmark with a setting changed
-    .venv/bin/python benchmarks/learned.py usiigaci-sparse --run-dir runs/sparse   # keep the trained model: run again, it is re-scored
+    .venv/bin/python benchmarks/learned.py usiigaci-sparse --run-dir results/runs/sparse   # keep the model: run again to re-score it
 
 `--steps` sets the training length (default: the `default` experiment's). `--run-dir DIR` keeps each trained model in
 DIR/<model> (fold0, draw0, hela-phc, …) and resumes from its checkpoint there, so running the same command again scores
-the finished models without training them (after a change to how centres are found, say); one folder per command. Every run prints its figures and writes them to
-results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs of different lengths or settings keep
-their own files. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
+the finished models without training them (after a change to how centres are found, say); one folder per command.
+Every run prints its figures and writes them to results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs
+of different lengths or settings keep their own files. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
 full annotations (its best case), and scored on the same held-out images."""
 import argparse, json, os, sys, tempfile, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')

@@ -78,23 +78,30 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
 
 RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold scales (calibration's lowest threshold)
 
-def _mass_centres(h, r, c, R: int, chunk: int = 1 << 12) -> np.ndarray:
+def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
-    another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel."""
+    another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel. Peaks and
+    pairs of peaks go in chunks of about `budget` window values, so memory stays bounded whatever `R`."""
     d = np.arange(-R, R + 1, dtype=np.float32); dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing='ij'))
     disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]
+    iy, ix = dy.astype(int) + R, dx.astype(int) + R
     hp = np.pad(np.maximum(h, 0), R)               # zeros outside the image
-    w = hp[r[:, None] + R + dy.astype(int), c[:, None] + R + dx.astype(int)]
     pk = np.c_[r, c].astype(np.int64)
     pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
     pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
-    for k in range(0, len(pr), chunk):             # chunks bound the memory (pairs × disc)
-        i, j = pr[k:k + chunk].T; v = (pk[j] - pk[i]).astype(np.float32)
-        # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
-        rows, cols = np.nonzero(2 * (v[:, :1] * dy + v[:, 1:] * dx) > (v ** 2).sum(1, keepdims=True))
-        w[i[rows], cols] = 0
-    m = w.sum(1, dtype=np.float64)
-    return np.stack([c + w @ dx / m, r + w @ dy / m], 1)
+    pr = pr[np.argsort(pr[:, 0], kind='stable')]
+    step = max(1, budget // len(dy)); out = np.empty((len(r), 2))
+    for a in range(0, len(r), step):
+        w = hp[r[a:a + step, None] + iy, c[a:a + step, None] + ix]
+        lo, hi = np.searchsorted(pr[:, 0], [a, a + step])
+        for s in range(lo, hi, step):
+            i, j = pr[s:min(s + step, hi)].T; v = (pk[j] - pk[i]).astype(np.float32)
+            # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
+            rows, cols = np.nonzero(2 * (v[:, :1] * dy + v[:, 1:] * dx) > (v ** 2).sum(1, keepdims=True))
+            w[i[rows] - a, cols] = 0
+        m = w.sum(1, dtype=np.float64)
+        out[a:a + step] = np.stack([c[a:a + step] + w @ dx / m, r[a:a + step] + w @ dy / m], 1)
+    return out
 
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',
                radius: int | None = None, refine: bool = True, relative: bool = False, centre_radius: int = 0):

@@ -23,8 +23,8 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
 DIR/<model> (fold0, draw0, hela-phc, …) and resumes from its checkpoint there, so running the same command again scores
 the finished models without training them (after a change to how centres are found, say); one folder per command.
 Every run prints its figures and writes them to results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs
-of different lengths or settings keep their own files. LoG is tuned (σ, threshold, polarity) on the same training images the model sees, with their
-full annotations (its best case), and scored on the same held-out images."""
+of different lengths or settings keep their own files. LoG is tuned (σ, threshold, polarity) on the same training
+images the model sees, with their full annotations (its best case), and scored on the same held-out images."""
 import argparse, json, os, sys, tempfile, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 from pathlib import Path

@@ -82,25 +82,24 @@ def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
     another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel. Peaks and
     pairs of peaks go in chunks of about `budget` window values, so memory stays bounded whatever `R`."""
-    d = np.arange(-R, R + 1, dtype=np.float32); dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing='ij'))
-    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]
-    iy, ix = dy.astype(int) + R, dx.astype(int) + R
+    d = np.arange(-R, R + 1, dtype=np.float32); dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing='ij'))
+    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]   # offsets in `_windows`' order, cut to a disc
     hp = np.pad(np.maximum(h, 0), R)               # zeros outside the image
     pk = np.c_[r, c].astype(np.int64)
     pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
     pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
     pr = pr[np.argsort(pr[:, 0], kind='stable')]
-    step = max(1, budget // len(dy)); out = np.empty((len(r), 2))
-    for a in range(0, len(r), step):
-        w = hp[r[a:a + step, None] + iy, c[a:a + step, None] + ix]
-        lo, hi = np.searchsorted(pr[:, 0], [a, a + step])
-        for s in range(lo, hi, step):
-            i, j = pr[s:min(s + step, hi)].T; v = (pk[j] - pk[i]).astype(np.float32)
+    step = max(1, budget // len(disc)); out = np.empty((len(r), 2))
+    for p0 in range(0, len(r), step):
+        w = _windows(hp, r[p0:p0 + step], c[p0:p0 + step], R, R)[:, disc]
+        lo, hi = np.searchsorted(pr[:, 0], [p0, p0 + step])
+        for q0 in range(lo, hi, step):
+            i, j = pr[q0:min(q0 + step, hi)].T; v = (pk[j] - pk[i]).astype(np.float32)
             # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
             rows, cols = np.nonzero(2 * (v[:, :1] * dy + v[:, 1:] * dx) > (v ** 2).sum(1, keepdims=True))
-            w[i[rows] - a, cols] = 0
+            w[i[rows] - p0, cols] = 0
         m = w.sum(1, dtype=np.float64)
-        out[a:a + step] = np.stack([c[a:a + step] + w @ dx / m, r[a:a + step] + w @ dy / m], 1)
+        out[p0:p0 + step] = np.stack([c[p0:p0 + step] + w @ dx / m, r[p0:p0 + step] + w @ dy / m], 1)
     return out
 
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',

@@ -11,6 +11,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py cross                  # HeLa → Usiigaci and Usiigaci → HeLa
     .venv/bin/python benchmarks/learned.py cross --size-factors 0.7,1,1.75 --thresholds 0.3   # + scored at other cell sizes and thresholds
     .venv/bin/python benchmarks/learned.py cross --cell-size per-image   # Usiigaci targets each at its own cell size
+    .venv/bin/python benchmarks/learned.py cross --source hela-phc       # one direction only: HeLa → Usiigaci
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 5 --steps 600 --set loss=bayes --set 'aug.scale=[1.0,1.0]' \\
         --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # the recipe of the VGG figures
@@ -241,6 +242,7 @@ def size_diagnostic(tr, cfg, src, dst, factors, thresholds) -> dict:
 def bench_cross(a):
     res = {}
     for src, dst in (('hela-phc', 'usiigaci'), ('usiigaci', 'hela-phc')):
+        if a.source and src != a.source: continue
         cfg = cfg_for([src], a)
         tr = train(cfg, load_train_images(samples(src), cfg, src), a, src)
         per_image = a.cell_size == 'per-image' and dst == 'usiigaci'   # only Usiigaci has masks to measure
@@ -325,6 +327,8 @@ if __name__ == '__main__':
                     help='cross: also score at these multiples of the target set\'s known cell size (a diagnostic)')
     ap.add_argument('--thresholds', type=floats, default=[], metavar='T,T,…',
                     help='cross: with --size-factors, also at these peak thresholds besides the calibrated one')
+    ap.add_argument('--source', choices=['hela-phc', 'usiigaci'], default=None,
+                    help='cross: train on this set only (one direction; default: both)')
     ap.add_argument('--run-dir', default=None, metavar='DIR',
                     help='keep each trained model in DIR/<model> and resume from it: a finished run is re-scored without training')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
@@ -334,7 +338,7 @@ if __name__ == '__main__':
     a.suffix = ((f'-{a.variant}' if a.bench == 'recipe' else '') + (f'-steps{a.steps}' if a.steps else '') +
                 (f'-from{a.first_draw}' if a.first_draw else '') +
                 (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
-                (f'-{a.cell_size}' if a.cell_size != 'dataset' else '') +
+                (f'-{a.cell_size}' if a.cell_size != 'dataset' else '') + (f'-from-{a.source}' if a.source else '') +
                 ''.join(f'-{k}={v}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()
     res = BENCHES[a.bench](a)

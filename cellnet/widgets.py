@@ -125,6 +125,9 @@ class CountUI(_UI):
         self.threshold = W.FloatSlider(value=0.5, min=0.02, max=2.0, step=0.01, description='threshold', continuous_update=False)
         self.relative = W.Checkbox(value=False, description='relative', indent=False,
                                    tooltip="the threshold as a fraction of the image's median peak mass: for a microscope the model was not trained on")
+        self.centre_radius = W.BoundedIntText(value=0, min=0, max=64, description='centre r', layout=W.Layout(width='160px'),
+                                              tooltip="0: each centre at its peak pixel; more: at the centre of mass of its cell's density "
+                                                      "within this many px of the model's working scale (16 for cells the model's diameter)")
         self.xr = W.IntRangeSlider(value=(0, 1), min=0, max=1, description='box x', continuous_update=False)
         self.yr = W.IntRangeSlider(value=(0, 1), min=0, max=1, description='box y', continuous_update=False)
         self.summary = W.HTML()
@@ -136,8 +139,8 @@ class CountUI(_UI):
         self.count_btn.on_click(lambda _: self.run())
         self.export_btn.on_click(lambda _: self.export())
         self.view.observe(lambda _: self._show(), 'value')
-        for w in (self.threshold, self.relative, self.xr, self.yr): w.observe(lambda _: self._redraw(), 'value')
-        self.result_box = W.VBox([W.HBox([self.view, self.threshold, self.relative]), W.HBox([self.xr, self.yr]), self.summary,
+        for w in (self.threshold, self.relative, self.centre_radius, self.xr, self.yr): w.observe(lambda _: self._redraw(), 'value')
+        self.result_box = W.VBox([W.HBox([self.view, self.threshold, self.relative, self.centre_radius]), W.HBox([self.xr, self.yr]), self.summary,
                                   self.picture, W.HBox([self.out, self.export_btn])], layout=W.Layout(display='none'))
         self.widget = W.VBox([W.HBox([self.folder, self.list_btn, self.upload]), self.files,
                               W.HBox([self.model_box, self.diameter, self.flips, self.count_btn]), self.message, self.result_box])
@@ -186,6 +189,7 @@ class CountUI(_UI):
         self._busy = True
         self.threshold.value = float(model.config['peaks']['threshold'])
         self.relative.value = bool(model.config['peaks'].get('relative', False))
+        self.centre_radius.value = int(model.config['peaks'].get('centre_radius', 0))
         self._busy = False
         self.result_box.layout.display = '' if self.results else 'none'   # shown once there is something to show
         self.view.options = list(self.results)
@@ -194,8 +198,9 @@ class CountUI(_UI):
 
     @property
     def peaks(self) -> dict:
-        "The peak settings now: the model's, with the slider's threshold (relative or not, as ticked)."
-        return peak_settings(self.model, threshold=self.threshold.value, relative=self.relative.value)
+        "The peak settings now: the model's, with the slider's threshold (relative or not, as ticked) and centre radius."
+        return peak_settings(self.model, threshold=self.threshold.value, relative=self.relative.value,
+                             centre_radius=self.centre_radius.value)
 
     def _show(self):
         key = self.view.value
@@ -241,7 +246,8 @@ class CountUI(_UI):
             shape = self._shape(key)
             xy, sc = centres_at(res['density'], shape, self.peaks)
             row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
-                       relative_threshold='yes' if self.relative.value else 'no', cell_diameter=round(res['cell_diameter'], 1),
+                       relative_threshold='yes' if self.relative.value else 'no', centre_radius=self.centre_radius.value,
+                       cell_diameter=round(res['cell_diameter'], 1),
                        flips_averaged='yes' if self.flipped else 'no')
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
@@ -258,7 +264,7 @@ class CountUI(_UI):
         out = Path(self.out.value).expanduser()
         try:
             paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'relative_threshold',
-                                                         'cell_diameter', 'flips_averaged', 'box_x0', 'box_x1', 'box_y0', 'box_y1',
+                                                         'centre_radius', 'cell_diameter', 'flips_averaged', 'box_x0', 'box_x1', 'box_y0', 'box_y1',
                                                          'box_count', 'box_centres']),
                      write_csv(out/'points.csv', points, ['image', 'x', 'y', 'score'])]
         except OSError as e: return self._say(f'{out}: cannot write there ({e})', error=True)

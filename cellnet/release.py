@@ -13,11 +13,12 @@ import cellnet
 from .io import ModelError, atomic_write, save_json
 
 # %% auto 0
-__all__ = ['MODEL_API_VERSION', 'MANIFEST', 'SHIPPED_MODEL', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT', 'parse_version',
-           'make_version', 'read_config', 'sha256_file', 'write_manifest', 'read_manifest', 'check_manifest',
-           'verify_artifact', 'CellnetModel', 'find_model_dir', 'pack', 'package', 'cache_dir', 'cached_versions',
-           'RegistryUnavailable', 'registry_location', 'registry_index', 'fetch', 'publish_registry',
-           'github_release_command', 'release', 'init_model', 'list_models', 'models_cli', 'fetch_cli', 'release_cli']
+__all__ = ['MODEL_API_VERSION', 'MANIFEST', 'SHIPPED_MODEL', 'PEAK_SETTINGS', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT',
+           'parse_version', 'make_version', 'read_config', 'sha256_file', 'write_manifest', 'read_manifest',
+           'check_manifest', 'verify_artifact', 'CellnetModel', 'find_model_dir', 'pack', 'derive_config', 'package',
+           'cache_dir', 'cached_versions', 'RegistryUnavailable', 'registry_location', 'registry_index', 'fetch',
+           'publish_registry', 'github_release_command', 'release', 'init_model', 'list_models', 'models_cli',
+           'fetch_cli', 'release_cli']
 
 # %% ../nbs/11_release.ipynb
 MODEL_API_VERSION = 1
@@ -214,10 +215,25 @@ def pack(release_dir, dest=None) -> Path:
     v, data = _archive(release_dir)
     return atomic_write(Path(dest) if dest else release_dir.parent/f'{v}.tar.gz', data)
 
-def package(src, tag: str | None = None, out='results/releases', date: datetime | None = None) -> Path:
-    "Package a training run or model folder as the release `out/<version>/` (atomically) plus `<version>.tar.gz`."
+PEAK_SETTINGS = {'threshold': (int, float), 'min_distance': int, 'radius': int, 'relative': bool, 'centre_radius': int}
+
+def derive_config(cfg: dict, peaks: dict, where) -> dict:
+    "`cfg` with its peak settings changed by `peaks`, recording what it was derived from; its metrics dropped."
+    for k, v in peaks.items():
+        if k not in PEAK_SETTINGS: raise ModelError(f'{where}: unknown peak setting {k!r} (one of {", ".join(PEAK_SETTINGS)})')
+        if not isinstance(v, PEAK_SETTINGS[k]) or isinstance(v, bool) != (PEAK_SETTINGS[k] is bool) or (k != 'relative' and v < 0):
+            raise ModelError(f'{where}: peak setting {k}={v!r} is not a non-negative {getattr(PEAK_SETTINGS[k], "__name__", "number")}')
+    base = {k: v for k, v in cfg.items() if k not in ('version', 'released', 'derived_from')}
+    return {**base, 'peaks': {**cfg['peaks'], **peaks}, 'metrics': {},
+            'derived_from': dict(version=cfg.get('version'), peaks=cfg['peaks'], metrics=cfg.get('metrics', {}))}
+
+def package(src, tag: str | None = None, out='results/releases', date: datetime | None = None,
+            peaks: dict | None = None) -> Path:
+    """Package a training run or model folder as the release `out/<version>/` (atomically) plus `<version>.tar.gz`;
+    `peaks` (settings to change) derives a release with other peak settings from a model or release."""
     mdir = find_model_dir(src)
     cfg = read_config(mdir)
+    if peaks: cfg = derive_config(cfg, peaks, mdir)
     c = cfg['model']['in_channels']
     got = CellnetModel(mdir).predict(np.zeros((1, c, 64, 96), np.float32)).shape
     if got != (1, 1, 64, 96): raise ModelError(f'{mdir/"model.onnx"}: output shape {got} for input (1,{c},64,96)')
@@ -455,15 +471,17 @@ def github_release_command(release_dir, archive, repo: str = GITHUB_REPO) -> lis
             '--notes', notes]
 
 def release(src, tag: str | None = None, registry=None, publish: str = 'none', out='results/releases',
-            date: datetime | None = None) -> Path:
-    "Package a training run or model folder as a versioned release (unless it is one) and publish it; returns its folder."
+            date: datetime | None = None, peaks: dict | None = None) -> Path:
+    """Package a training run or model folder as a versioned release (unless it is one) and publish it; returns its folder.
+    `peaks`: derive a release with these peak settings changed (from a release too)."""
     if publish not in ('none', 'registry', 'github'):
         raise ModelError(f"{src}: publish={publish!r}, expected 'none', 'registry' or 'github'")
     mdir = find_model_dir(src)
     if (mdir/MANIFEST).exists():
-        if tag: raise ModelError(f'{mdir}: already a release ({read_config(mdir).get("version")}); a tag is set when packaging')
-        rdir = mdir
-    else: rdir = package(mdir, tag, out, date)
+        if tag and not peaks: raise ModelError(f'{mdir}: already a release ({read_config(mdir).get("version")}); a tag is set '
+                                               'when packaging (or when deriving a release with other peak settings)')
+        rdir = package(mdir, tag, out, date, peaks) if peaks else mdir
+    else: rdir = package(mdir, tag, out, date, peaks)
     if publish == 'registry': publish_registry(rdir, registry)
     elif publish == 'github':
         if not shutil.which('gh'): raise ModelError(f'{rdir}: publishing to GitHub needs the GitHub CLI `gh` (https://cli.github.com)')
@@ -548,14 +566,22 @@ def fetch_cli(argv: list[str]) -> int:
     return 0
 
 def release_cli(argv: list[str]) -> int:
-    "`cellnet release RUN_DIR [TAG]`: package a trained run (or publish a release) as a versioned model artifact."
+    "`cellnet release RUN_DIR [TAG]`: package a trained run (or publish a release, or derive one with other peak settings) as a versioned model artifact."
     ap = argparse.ArgumentParser(prog='cellnet release', description=release_cli.__doc__)
     ap.add_argument('src', help="a training run folder (with model/), a model folder, or a release folder")
     ap.add_argument('tag', nargs='?', help='optional tag: the version becomes <api>-<yymmdd>-TAG')
     ap.add_argument('--out', default='results/releases', help='where releases are written (default: %(default)s)')
     ap.add_argument('--publish', choices=['none', 'registry', 'github'], default='none')
     ap.add_argument('--registry', help='registry folder to publish to (default: $CELLNET_REGISTRY)')
+    ap.add_argument('--peaks', action='append', default=[], metavar='KEY=VALUE',
+                    help=f'derive a release with this peak setting changed ({", ".join(PEAK_SETTINGS)}), e.g. centre_radius=16; repeatable')
     a = ap.parse_args(argv)
-    d = release(a.src, a.tag, a.registry, a.publish, a.out)
+    peaks = {}
+    for kv in a.peaks:
+        k, sep, v = kv.partition('=')
+        if not sep: ap.error(f'--peaks {kv!r}: expected KEY=VALUE')
+        try: peaks[k] = json.loads(v)
+        except json.JSONDecodeError: ap.error(f'--peaks {kv!r}: {v!r} is not a number (or true/false)')
+    d = release(a.src, a.tag, a.registry, a.publish, a.out, peaks=peaks)
     print(f'{d.name}: {d}' + ('' if a.publish == 'none' else f' (published to {a.publish})'))
     return 0

@@ -124,13 +124,13 @@ def kfold_scores(sets, cfg, folds, a):
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
     # (flips averaged, relative threshold, peak pixels)
-    variants = [(tta, rel, False) for tta in (False, True) for rel in (False, True)] + [(True, False, True)]
+    variants = [(tta, rel, False) for tta in (False, True) for rel in (False, True)] + [(True, False, True), ('d4', False, False)]
     rows, logs = {(n, *v): [] for n in sets for v in variants}, {n: [] for n in sets}
     for f in range(folds):
         tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
         tr = train(cfg, tr_i, a, f'fold{f}')
-        dens = {tta: [tr.predict(t.image, tta) for t in va_i] for tta in (False, True)}
+        dens = {tta: [tr.predict(t.image, tta) for t in va_i] for tta in (False, True, 'd4')}
         ev = {(tta, rel, px): evaluate_images(va_i, dens[tta], {**tr.peak_params(), 'relative': rel, **(PEAK_PIXELS if px else {})})['datasets']
               for tta, rel, px in variants}
         for n in sets:
@@ -142,7 +142,8 @@ def kfold_scores(sets, cfg, folds, a):
     for (n, tta, rel, px), r in rows.items():
         m = micro_scores(r)
         ce, pk = (count_errors([x[k] for x in r], [x['n_gt'] for x in r]) for k in ('count', 'n_pred'))
-        tags = [w for w, on in (('relative threshold', rel), ('flips averaged', tta), ('peak pixels', px)) if on]   # as the other benchmarks name them
+        tags = [w for w, on in (('relative threshold', rel), ('flips averaged', tta is True), ('D4 averaged', tta == 'd4'),
+                                ('peak pixels', px)) if on]   # as the other benchmarks name them
         res[f'cellnet{", " + ", ".join(tags) + "," if tags else ""} on {n}'] = dict(
             f1=m['f1'], precision=m['precision'], recall=m['recall'], count_mae=ce['mae'], count_rel=ce['rel'],
             peaks_mae=pk['mae'], peaks_rel=pk['rel'])
@@ -206,6 +207,7 @@ def bench_usiigaci_sparse(a):
         for t in test_images: t.tol = tol
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'cellnet, flips averaged @ {tol} px'] = model_scores(tr, test_images, tta=True)
+        res[f'cellnet, D4 averaged @ {tol} px'] = model_scores(tr, test_images, tta='d4')
         res[f'cellnet, flips averaged, peak pixels @ {tol} px'] = model_scores(tr, test_images, tta=True, **PEAK_PIXELS)
         for tta in (False, True):
             res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
@@ -250,6 +252,8 @@ def bench_cross(a):
         name = f'{src} → {dst}' + (', each image at its own cell size' if per_image else '')
         res[name] = model_scores(tr, test_images)
         res[f'{name}, flips averaged'] = model_scores(tr, test_images, tta=True)
+        res[f'{name}, D4 averaged'] = model_scores(tr, test_images, tta='d4')   # flips and transposes: the eight symmetries
+        res[f'{name}, relative threshold, D4 averaged'] = model_scores(tr, test_images, 'd4', relative=True)
         for tta in (False, True):   # the threshold a fraction of each image's median peak mass (find_peaks' relative)
             res[f'{name}, relative threshold{", flips averaged" if tta else ""}'] = model_scores(tr, test_images, tta, relative=True)
         res[f'{name}, flips averaged, peak pixels'] = model_scores(tr, test_images, True, **PEAK_PIXELS)

@@ -12,8 +12,8 @@ from .release import init_model
 from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['predict_density', 'flip_average', 'rescale', 'estimate_cell_diameter', 'peak_settings', 'count_image', 'plot_result',
-           'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
+__all__ = ['predict_density', 'flip_average', 'tta_predict', 'rescale', 'estimate_cell_diameter', 'peak_settings', 'count_image',
+           'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -47,12 +47,23 @@ def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int =
     return out[:H, :W]
 
 # %% ../nbs/12_core.ipynb
-def flip_average(predict):
-    "`predict` ([B,1,h,w] → [B,1,h,w]) averaged over the four flips of its input, each flipped back."
+def flip_average(predict, transpose: bool = False):
+    """`predict` ([B,1,h,w] → [B,1,h,w]) averaged over the four flips of its input, each flipped back; `transpose`: and
+    over the four flips of its transpose too (the eight symmetries of the square, D4)."""
+    flips = [(), (-1,), (-2,), (-2, -1)]
+    def one(x, f, t):
+        y = np.flip(np.asarray(predict(np.ascontiguousarray(np.flip(x.swapaxes(-1, -2) if t else x, f)))), f)
+        return y.swapaxes(-1, -2) if t else y
     def averaged(x):
-        flips = [(), (-1,), (-2,), (-2, -1)]
-        return sum(np.flip(np.asarray(predict(np.ascontiguousarray(np.flip(x, f)))), f) for f in flips) / len(flips)
+        views = [(f, t) for t in ((False, True) if transpose else (False,)) for f in flips]
+        return sum(one(x, f, t) for f, t in views) / len(views)
     return averaged
+
+def tta_predict(predict, tta: bool | str = False):
+    "`predict` with the test-time augmentation `tta` asks for: False (none), True or 'flips' (four flips), 'd4' (eight)."
+    if not (isinstance(tta, bool) or isinstance(tta, str) and tta in ('flips', 'd4')):
+        raise ValueError(f"tta: expected False, True, 'flips' or 'd4', got {tta!r}")
+    return flip_average(predict, transpose=tta == 'd4') if tta else predict
 
 # %% ../nbs/12_core.ipynb
 def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
@@ -95,12 +106,12 @@ def peak_settings(model, **changes) -> dict:
     return {**model.config['peaks'], **{k: v for k, v in changes.items() if v is not None}}
 
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
-                min_distance: int | None = None, tta: bool = False, relative: bool | None = None,
+                min_distance: int | None = None, tta: bool | str = False, relative: bool | None = None,
                 centre_radius: int | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
     and the cell diameter used: `cell_diameter` px, estimated (`'auto'`; `size_estimated` says whether an estimate was
     found), or the model's own (None). `tta`: average
-    the density over the image's four flips. `relative`: the threshold is a fraction of the image's median peak mass
+    the density over the image's four flips (True or 'flips') or all eight symmetries ('d4'). `relative`: the threshold is a fraction of the image's median peak mass
     (`find_peaks`; for a microscope the model has not seen); `centre_radius`: each centre at the centre of mass of
     its cell's density within that many px (at the model's scale) instead of the peak pixel (0). None: as the model says."""
     c = model.config
@@ -113,7 +124,7 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     cell_diameter = cell_diameter or c['cell_diameter']
     factor = c['cell_diameter'] / cell_diameter
     work, _, _ = rescale(norm, None, factor)
-    dens = predict_density(work, flip_average(model.predict) if tta else model.predict, **c.get('tile', {}))
+    dens = predict_density(work, tta_predict(model.predict, tta), **c.get('tile', {}))
     xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative,
                                                   centre_radius=centre_radius))
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
@@ -215,7 +226,9 @@ def count_cli(argv=None) -> int:
                     help="each centre at the centre of mass of the density within PX px of its peak (at the model's scale, as "
                          "--min-distance) and nearer to it than to any other: better for elongated cells; 0: the peak "
                          "pixel (default: the model's)")
-    ap.add_argument('--tta', action='store_true', help='average the density over the four flips of each image (4× slower)')
+    ap.add_argument('--tta', nargs='?', const='flips', default=False, choices=['flips', 'd4'],
+                    help="average the density over the four flips of each image (4× slower); '--tta d4': over all "
+                         "eight symmetries, the flips and their transposes (8× slower)")
     ap.add_argument('--relative-threshold', action=argparse.BooleanOptionalAction, default=None,
                     help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
                          "the model was not trained on, where it finds the cells but gives them less mass; "

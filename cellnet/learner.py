@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir
 from .model import DEFAULT_MODEL, build_model, DensityModel, density_from_output, export_onnx
-from .core import predict_density, flip_average, rescale
+from .core import predict_density, tta_predict, rescale
 from .release import MODEL_API_VERSION
 
 # %% auto 0
@@ -220,15 +220,15 @@ class Trainer:
         at = self.cfg['self_training']['at']
         return round(at * self.cfg['steps']) if at > 0 and any(t.annotation_status == 'sparse' for t in self.annotated) else None
 
-    def predict(self, image: np.ndarray, tta: bool = False) -> np.ndarray:
-        "Density map (cells per pixel) of a normalised image at the working scale (`tta`: averaged over its four flips)."
+    def predict(self, image: np.ndarray, tta: bool | str = False) -> np.ndarray:
+        "Density map (cells per pixel) of a normalised image at the working scale (`tta`: averaged over flips, see `tta_predict`)."
         self.net.eval(); o = self.cfg['model']
         def fwd(x):
             with torch.inference_mode():
                 return density_from_output(self.net(torch.from_numpy(x)), o['output'], o['density_scale']).numpy()
-        return predict_density(image, flip_average(fwd) if tta else fwd)
+        return predict_density(image, tta_predict(fwd, tta))
 
-    def evaluate(self, images: list[TrainImage], threshold: float | None = None, tta: bool = False) -> dict:
+    def evaluate(self, images: list[TrainImage], threshold: float | None = None, tta: bool | str = False) -> dict:
         "Counts and localisation scores on `images`, in their original pixel units and per-data-set tolerance."
         return evaluate_images(images, [self.predict(t.image, tta) for t in images], self.peak_params(threshold))
 

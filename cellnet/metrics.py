@@ -81,25 +81,29 @@ RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold
 def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
     another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel. Peaks and
-    pairs of peaks go in chunks of about `budget` window values, so memory stays bounded whatever `R`."""
-    d = np.arange(-R, R + 1, dtype=np.float32); dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing='ij'))
-    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]   # offsets in `_windows`' order, cut to a disc
-    hp = np.pad(np.maximum(h, 0), R)               # zeros outside the image
+    pairs of peaks go in chunks of about `budget` window values, gathered straight from `h` (a padded copy of a
+    10k×10k map would cost 0.4 GB more), so memory stays bounded whatever `R` and the map's size."""
+    H, W = h.shape
+    d = np.arange(-R, R + 1); dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing='ij'))
+    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]   # the window's offsets, cut to a disc
+    fy, fx = dy.astype(np.float32), dx.astype(np.float32)
     pk = np.c_[r, c].astype(np.int64)
     pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
     pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
     pr = pr[np.argsort(pr[:, 0], kind='stable')]
-    step = max(1, budget // len(disc)); out = np.empty((len(r), 2))
+    step = max(1, budget // len(dy)); out = np.empty((len(r), 2))
     for p0 in range(0, len(r), step):
-        w = _windows(hp, r[p0:p0 + step], c[p0:p0 + step], R, R)[:, disc]
+        rr, cc = r[p0:p0 + step, None] + dy, c[p0:p0 + step, None] + dx
+        w = h[np.clip(rr, 0, H - 1), np.clip(cc, 0, W - 1)]
+        w[(rr < 0) | (rr >= H) | (cc < 0) | (cc >= W) | (w < 0)] = 0   # nothing outside the image; positive mass only
         lo, hi = np.searchsorted(pr[:, 0], [p0, p0 + step])
         for q0 in range(lo, hi, step):
             i, j = pr[q0:min(q0 + step, hi)].T; v = (pk[j] - pk[i]).astype(np.float32)
             # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
-            rows, cols = np.nonzero(2 * (v[:, :1] * dy + v[:, 1:] * dx) > (v ** 2).sum(1, keepdims=True))
+            rows, cols = np.nonzero(2 * (v[:, :1] * fy + v[:, 1:] * fx) > (v ** 2).sum(1, keepdims=True))
             w[i[rows] - p0, cols] = 0
         m = w.sum(1, dtype=np.float64)
-        out[p0:p0 + step] = np.stack([c[p0:p0 + step] + w @ dx / m, r[p0:p0 + step] + w @ dy / m], 1)
+        out[p0:p0 + step] = np.stack([c[p0:p0 + step] + w @ fx / m, r[p0:p0 + step] + w @ fy / m], 1)
     return out
 
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',

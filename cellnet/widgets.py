@@ -117,8 +117,9 @@ class CountUI(_UI):
         self.model_box = W.Text('' if self.model else str(model or ''), description='model',
                                 placeholder='built-in' if self.model else 'default; or a model folder or version')
         self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip='0: estimated per image')
-        self.flips = W.Checkbox(value=False, description='average flips', indent=False,
-                                tooltip="the density averaged over the image's four flips: closer centres, 4× the time")
+        self.flips = W.Dropdown(options=[('no averaging', False), ('average 4 flips', 'flips'), ('average all 8 symmetries', 'd4')],
+                                value=False, layout=W.Layout(width='200px'),
+                                tooltip="the density averaged over the image's flips (4× the time) or its flips and transposes (8×): closer centres")
         self.count_btn = W.Button(description='count', button_style='primary')
         self.message = W.HTML()
         self.view = W.Dropdown(options=[], description='show')
@@ -181,7 +182,7 @@ class CountUI(_UI):
         files = [self._file(l) for l in labels]
         _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto',
                         tta=self.flips.value)
-        self.flipped = self.flips.value   # as counted, whatever the checkbox says later
+        self.flipped = self.flips.value   # as counted, whatever the choice says later
         self._src_of = dict(zip(result_keys(files), labels))
         errors = [v['error'] for v in info.values() if 'error' in v]
         self.results = {k: v for k, v in info.items() if 'error' not in v}
@@ -248,7 +249,7 @@ class CountUI(_UI):
             row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
                        relative_threshold='yes' if self.relative.value else 'no', centre_radius=self.centre_radius.value,
                        cell_diameter=round(res['cell_diameter'], 1),
-                       flips_averaged='yes' if self.flipped else 'no')
+                       tta=self.flipped or 'no')
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
                 n, k = box_count(res['density'], shape, xy, (x0, x1, y0, y1))
@@ -264,7 +265,7 @@ class CountUI(_UI):
         out = Path(self.out.value).expanduser()
         try:
             paths = [write_csv(out/'counts.csv', counts, ['image', 'count', 'centres', 'threshold', 'relative_threshold',
-                                                         'centre_radius', 'cell_diameter', 'flips_averaged', 'box_x0', 'box_x1', 'box_y0', 'box_y1',
+                                                         'centre_radius', 'cell_diameter', 'tta', 'box_x0', 'box_x1', 'box_y0', 'box_y1',
                                                          'box_count', 'box_centres']),
                      write_csv(out/'points.csv', points, ['image', 'x', 'y', 'score'])]
         except OSError as e: return self._say(f'{out}: cannot write there ({e})', error=True)

@@ -8,7 +8,7 @@ own cell size (`--cell-diameter model`) so that the network sees the same pixels
   counts.json/points.csv, no plots; process start-up included), and the start-up alone (the CLI on one frame minus one
   frame's `count_image` time),
 - megapixels/s of the bare network forward (one onnxruntime call on the image padded to /32), and their ratio (overhead),
-- what averaging over flips (`--tta`) and over all eight symmetries (`--tta d4`) costs,
+- what averaging over flips (`--tta`) and over all eight symmetries (`--tta-d4`) costs,
 - what the default cell-size estimate costs, and the speed of counting with it (the frame is resized to the estimate),
 - onnxruntime vs torch backend for `count_image`,
 and the peak memory (max RSS) of `cellnet count` on one 10k×10k image (at the model's cell size: no downscaling)."""
@@ -61,7 +61,7 @@ def main():
     tta_s = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model, cell_diameter=None, tta=True), n=2)
     print(f'flips averaged (`--tta`): count_image {mp / tta_s:.2f} MP/s ({tta_s:.2f} s, {tta_s / in_proc:.1f}× the time)')
     d4_s = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model, cell_diameter=None, tta='d4'), n=2)
-    print(f'D4 averaged (`--tta d4`): count_image {mp / d4_s:.2f} MP/s ({d4_s:.2f} s, {d4_s / in_proc:.1f}× the time)')
+    print(f'D4 averaged (`--tta-d4`): count_image {mp / d4_s:.2f} MP/s ({d4_s:.2f} s, {d4_s / in_proc:.1f}× the time)')
     norm = normalize_image(img.astype(np.float32))
     est_s = best_of(lambda: estimate_cell_diameter(norm, model))
     auto = count_image(load_image(tmp/'frame0.tif'), model)

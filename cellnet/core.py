@@ -226,9 +226,10 @@ def count_cli(argv=None) -> int:
                     help="each centre at the centre of mass of the density within PX px of its peak (at the model's scale, as "
                          "--min-distance) and nearer to it than to any other: better for elongated cells; 0: the peak "
                          "pixel (default: the model's)")
-    ap.add_argument('--tta', nargs='?', const='flips', default=False, choices=['flips', 'd4'],
-                    help="average the density over the four flips of each image (4× slower); '--tta d4': over all "
-                         "eight symmetries, the flips and their transposes (8× slower)")
+    ap.add_argument('--tta', action='store_const', const=True, default=False,
+                    help='average the density over the four flips of each image (4× slower)')
+    ap.add_argument('--tta-d4', dest='tta', action='store_const', const='d4',
+                    help='average it over all eight symmetries of the square, the flips and their transposes (8× slower)')
     ap.add_argument('--relative-threshold', action=argparse.BooleanOptionalAction, default=None,
                     help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
                          "the model was not trained on, where it finds the cells but gives them less mass; "

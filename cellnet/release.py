@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import cellnet
 from .io import ModelError, atomic_write, save_json
+from .metrics import MetricsError, find_peaks
 
 # %% auto 0
 __all__ = ['MODEL_API_VERSION', 'MANIFEST', 'SHIPPED_MODEL', 'PEAK_SETTINGS', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT',
@@ -220,11 +221,15 @@ PEAK_SETTINGS = {'threshold': (int, float), 'min_distance': int, 'radius': int, 
 def derive_config(cfg: dict, peaks: dict, where) -> dict:
     "`cfg` with its peak settings changed by `peaks`, recording what it was derived from; its metrics dropped."
     for k, v in peaks.items():
-        if k not in PEAK_SETTINGS: raise ModelError(f'{where}: unknown peak setting {k!r} (one of {", ".join(PEAK_SETTINGS)})')
-        if not isinstance(v, PEAK_SETTINGS[k]) or isinstance(v, bool) != (PEAK_SETTINGS[k] is bool) or (k != 'relative' and v < 0):
-            raise ModelError(f'{where}: peak setting {k}={v!r} is not a non-negative {getattr(PEAK_SETTINGS[k], "__name__", "number")}')
+        kind = PEAK_SETTINGS.get(k)
+        if kind is None: raise ModelError(f'{where}: unknown peak setting {k!r} (one of {", ".join(PEAK_SETTINGS)})')
+        if isinstance(v, bool) != (kind is bool) or not isinstance(v, kind):
+            raise ModelError(f'{where}: peak setting {k}={v!r} is not {"true or false" if kind is bool else "a whole number" if kind is int else "a number"}')
+    new = {**cfg['peaks'], **peaks}
+    try: find_peaks(np.zeros((4, 4), np.float32), **new)   # its own checks of the values (threshold > 0, …), now, not at count time
+    except MetricsError as e: raise ModelError(f'{where}: peak settings {new}: {e}') from None
     base = {k: v for k, v in cfg.items() if k not in ('version', 'released', 'derived_from')}
-    return {**base, 'peaks': {**cfg['peaks'], **peaks}, 'metrics': {},
+    return {**base, 'peaks': new, 'metrics': {},
             'derived_from': dict(version=cfg.get('version'), peaks=cfg['peaks'], metrics=cfg.get('metrics', {}))}
 
 def package(src, tag: str | None = None, out='results/releases', date: datetime | None = None,

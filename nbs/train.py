@@ -186,7 +186,7 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | … the same two models (seed 0 / seed 1) with each centre at its cell's centre of mass (`centre_radius` 16 px, the default since; scored again with `--run-dir`, which keeps a run's models): F1 at 19 px / 28.9 px | 0.807 (P 0.810, R 0.804) / 0.869; 0.847 (P 0.865, R 0.828) / 0.894 | | ≥ 0.85 |
 # | … centres of mass and flips averaged (the counts do not change) | **0.847** (P 0.848, R 0.845) / 0.897; **0.853** (P 0.873, R 0.834) / **0.903** | | ≥ 0.85 |
 # | … a third training seed, `--set seed=2` (with `--threads 2`), centres of mass: F1 at 19 px / 28.9 px without / with flips averaged (peak pixels, flips averaged), centres count error | 0.780 / 0.854; 0.847 (P 0.884, R 0.813) / 0.902 (0.820), 10.4 % (8.4 % with flips) | | ≥ 0.85 |
-# | … seed 0 trained again (`usiigaci-sparse --steps 2400 --threads 1 --cell-size per-image`; training is seeded but not bit-identical between runs), centres of mass: F1 at 19 px / 28.9 px without / with flips averaged / with all eight symmetries averaged (`--tta d4`), centres count error | 0.806 / 0.864; 0.860 (P 0.861, R 0.858) / 0.905; **0.865** (P 0.858, R 0.871) / **0.909**, 5.8 % / 3.7 % / **3.4 %** | | ≥ 0.85 |
+# | … seed 0 trained again (`usiigaci-sparse --steps 2400 --threads 1 --cell-size per-image`; training is seeded but not bit-identical between runs), centres of mass: F1 at 19 px / 28.9 px without / with flips averaged / with all eight symmetries averaged (`--tta-d4`), centres count error | 0.806 / 0.864; 0.860 (P 0.861, R 0.858) / 0.905; **0.865** (P 0.858, R 0.871) / **0.909**, 5.8 % / 3.7 % / **3.4 %** | | ≥ 0.85 |
 # | … the set's one cell size (`usiigaci-sparse --steps 2400 --threads 1`, the same model as above), centres of mass: without / with flips averaged | 0.819 / 0.876; 0.834 / 0.881 | | |
 # | `cross --steps 800 --threads 1` (test images rescaled by the target set's known cell size): HeLa → Usiigaci, F1 at 19 px | **0.588** | 0.239 | ≥ 0.80 |
 # | … Usiigaci → HeLa, F1 at 8 px | **0.603** | 0.044 | ≥ 0.80 |
@@ -201,7 +201,7 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 # | … HeLa → Usiigaci with each Usiigaci image at its own cell size (`cross --steps 2000 --threads 1 --cell-size per-image`, the same models): flips averaged, peak pixels / centres of mass | 0.726 / **0.738** | | ≥ 0.80 |
 # | … Usiigaci → HeLa, relative threshold and flips averaged, peak pixels / centres of mass | 0.851 / **0.857** | | ≥ 0.80 |
 # | … both networks trained again (`cross --source hela-phc --steps 2000 --threads 1 --cell-size per-image`, `cross --source usiigaci --steps 2000 --threads 1`; not bit-identical to the runs above), centres of mass: HeLa → Usiigaci / Usiigaci → HeLa (relative threshold) with flips averaged | 0.729 / 0.827 | | ≥ 0.80 |
-# | … the same networks with all eight symmetries averaged (`--tta d4`) | **0.761** / 0.832 | | ≥ 0.80 |
+# | … the same networks with all eight symmetries averaged (`--tta-d4`) | **0.761** / 0.832 | | ≥ 0.80 |
 # | … HeLa → Usiigaci trained twice as long (`cross --source hela-phc --steps 4000 --threads 1 --cell-size per-image`): without / with flips averaged / with all eight symmetries averaged (relative threshold with them) | 0.693 / 0.753 / **0.773** (0.774) | | ≥ 0.80 |
 # | … cell size estimated per image, centres of mass (peak pixels in brackets) | 0.543 (0.534) / 0.614 (0.652) | | |
 # | … the same models at other assumed cell sizes and thresholds, chosen on the targets' own points (a diagnostic, not a result: see below), best found | 0.662 (0.9× the size) / 0.830 (1.75×, threshold 0.3) | | |
@@ -252,7 +252,7 @@ if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote 
 #   (Usiigaci 10.5 % → 9.1 %, HeLa 3.91 → 3.36 cells per image). Where cells are large at the tolerance's scale (19 px is
 #   a third of a Usiigaci cell), a network's peak wanders by a pixel or two of its working scale between mirrored
 #   copies of a cell, and the mean puts it nearer the centroid. VGG's integral gains less (4.18 → 3.88 ± 0.48). All
-#   eight symmetries of the square (the flips and their transposes, `tta='d4'`, `--tta d4`, twice the flips' cost) did no
+#   eight symmetries of the square (the flips and their transposes, `tta='d4'`, `--tta-d4`, twice the flips' cost) did no
 #   better than the four flips on sparse Usiigaci with an earlier recipe (0.786 at 19 px, 0.850 at 28.9 px, seed 0, 1,200
 #   steps); with today's (2,400 steps, each image at its own size, centres of mass) they add a little there (seed 0
 #   trained again: 0.860 → 0.865 at 19 px, centres count error 3.7 → 3.4 %) and most where the network is least sure,

@@ -12,8 +12,8 @@ from .release import init_model
 from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['predict_density', 'flip_average', 'tta_predict', 'rescale', 'estimate_cell_diameter', 'peak_settings', 'count_image',
-           'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
+__all__ = ['TTA', 'predict_density', 'flip_average', 'tta_predict', 'rescale', 'estimate_cell_diameter', 'peak_settings',
+           'count_image', 'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -59,11 +59,13 @@ def flip_average(predict, transpose: bool = False):
         return sum(one(x, f, t) for f, t in views) / len(views)
     return averaged
 
+TTA = ('no', 'flips', 'd4')   # the names of the test-time augmentations (run.json and counts.csv record these)
+
 def tta_predict(predict, tta: bool | str = False):
-    "`predict` with the test-time augmentation `tta` asks for: False (none), True or 'flips' (four flips), 'd4' (eight)."
-    if not (isinstance(tta, bool) or isinstance(tta, str) and tta in ('flips', 'd4')):
-        raise ValueError(f"tta: expected False, True, 'flips' or 'd4', got {tta!r}")
-    return flip_average(predict, transpose=tta == 'd4') if tta else predict
+    "`predict` with the test-time augmentation `tta` asks for: False or 'no' (none), True or 'flips' (four flips), 'd4' (eight)."
+    if not (isinstance(tta, bool) or isinstance(tta, str) and tta in TTA):
+        raise ValueError(f"tta: expected False, True, 'no', 'flips' or 'd4', got {tta!r}")
+    return predict if tta in (False, 'no') else flip_average(predict, transpose=tta == 'd4')
 
 # %% ../nbs/12_core.ipynb
 def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
@@ -110,9 +112,9 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
                 centre_radius: int | None = None) -> dict:
     """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
     and the cell diameter used: `cell_diameter` px, estimated (`'auto'`; `size_estimated` says whether an estimate was
-    found), or the model's own (None). `tta`: average
-    the density over the image's four flips (True or 'flips') or all eight symmetries ('d4'). `relative`: the threshold is a fraction of the image's median peak mass
-    (`find_peaks`; for a microscope the model has not seen); `centre_radius`: each centre at the centre of mass of
+    found), or the model's own (None). `tta`: average the density over the image's four flips (True or 'flips') or
+    all eight symmetries ('d4'); False or 'no': none. `relative`: the threshold is a fraction of the image's median
+    peak mass (`find_peaks`; for a microscope the model has not seen); `centre_radius`: each centre at the centre of mass of
     its cell's density within that many px (at the model's scale) instead of the peak pixel (0). None: as the model says."""
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
@@ -226,7 +228,7 @@ def count_cli(argv=None) -> int:
                     help="each centre at the centre of mass of the density within PX px of its peak (at the model's scale, as "
                          "--min-distance) and nearer to it than to any other: better for elongated cells; 0: the peak "
                          "pixel (default: the model's)")
-    ap.add_argument('--tta', action='store_const', const=True, default=False,
+    ap.add_argument('--tta', action='store_const', const='flips', default='no',
                     help='average the density over the four flips of each image (4× slower)')
     ap.add_argument('--tta-d4', dest='tta', action='store_const', const='d4',
                     help='average it over all eight symmetries of the square, the flips and their transposes (8× slower)')

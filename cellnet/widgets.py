@@ -117,9 +117,9 @@ class CountUI(_UI):
         self.model_box = W.Text('' if self.model else str(model or ''), description='model',
                                 placeholder='built-in' if self.model else 'default; or a model folder or version')
         self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip='0: estimated per image')
-        self.flips = W.Dropdown(options=[('no averaging', False), ('average 4 flips', 'flips'), ('average all 8 symmetries', 'd4')],
-                                value=False, layout=W.Layout(width='200px'),
-                                tooltip="the density averaged over the image's flips (4× the time) or its flips and transposes (8×): closer centres")
+        self.tta = W.Dropdown(options=[('no averaging', 'no'), ('average 4 flips', 'flips'), ('average all 8 symmetries', 'd4')],
+                              value='no', layout=W.Layout(width='200px'),
+                              tooltip="the density averaged over the image's flips (4× the time) or its flips and transposes (8×): closer centres")
         self.count_btn = W.Button(description='count', button_style='primary')
         self.message = W.HTML()
         self.view = W.Dropdown(options=[], description='show')
@@ -144,7 +144,7 @@ class CountUI(_UI):
         self.result_box = W.VBox([W.HBox([self.view, self.threshold, self.relative, self.centre_radius]), W.HBox([self.xr, self.yr]), self.summary,
                                   self.picture, W.HBox([self.out, self.export_btn])], layout=W.Layout(display='none'))
         self.widget = W.VBox([W.HBox([self.folder, self.list_btn, self.upload]), self.files,
-                              W.HBox([self.model_box, self.diameter, self.flips, self.count_btn]), self.message, self.result_box])
+                              W.HBox([self.model_box, self.diameter, self.tta, self.count_btn]), self.message, self.result_box])
         if folder: self.list_folder()
 
     def list_folder(self):
@@ -181,8 +181,8 @@ class CountUI(_UI):
         self._say(f'counting {len(labels)} image(s)…')
         files = [self._file(l) for l in labels]
         _, _, info = count(files, model, details=True, plots=False, errors='skip', cell_diameter=self.diameter.value or 'auto',
-                        tta=self.flips.value)
-        self.flipped = self.flips.value   # as counted, whatever the choice says later
+                        tta=self.tta.value)
+        self.tta_counted = self.tta.value   # as counted, whatever the choice says later
         self._src_of = dict(zip(result_keys(files), labels))
         errors = [v['error'] for v in info.values() if 'error' in v]
         self.results = {k: v for k, v in info.items() if 'error' not in v}
@@ -249,7 +249,7 @@ class CountUI(_UI):
             row = dict(image=key, count=round(res['count'], 3), centres=len(xy), threshold=self.threshold.value,
                        relative_threshold='yes' if self.relative.value else 'no', centre_radius=self.centre_radius.value,
                        cell_diameter=round(res['cell_diameter'], 1),
-                       tta=self.flipped or 'no')
+                       tta=self.tta_counted)
             if key in self.boxes:
                 (x0, x1), (y0, y1) = self.boxes[key]
                 n, k = box_count(res['density'], shape, xy, (x0, x1, y0, y1))

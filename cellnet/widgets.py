@@ -15,7 +15,7 @@ from .quality import ANNOTATION_STATUSES, FGMASK_STATUSES, normalize_status, rea
 from .prepare import load_prepared, prepare
 from .fgmask import overlay
 from .metrics import find_peaks
-from .core import count, peak_settings, result_keys
+from .core import TTA, count, peak_settings, result_keys
 from .release import init_model
 
 # %% auto 0
@@ -117,7 +117,7 @@ class CountUI(_UI):
         self.model_box = W.Text('' if self.model else str(model or ''), description='model',
                                 placeholder='built-in' if self.model else 'default; or a model folder or version')
         self.diameter = W.BoundedFloatText(value=0, min=0, max=1000, description='cell ⌀ px', tooltip='0: estimated per image')
-        self.tta = W.Dropdown(options=[('no averaging', 'no'), ('average 4 flips', 'flips'), ('average all 8 symmetries', 'd4')],
+        self.tta = W.Dropdown(options=list(zip(('no averaging', 'average 4 flips', 'average all 8 symmetries'), TTA)),
                               value='no', layout=W.Layout(width='200px'),
                               tooltip="the density averaged over the image's flips (4× the time) or its flips and transposes (8×): closer centres")
         self.count_btn = W.Button(description='count', button_style='primary')

@@ -140,17 +140,28 @@ def percentiles(a: np.ndarray, qs) -> np.ndarray:
     lo, hi = part[i].astype(np.float64), part[j].astype(np.float64)
     return lo + (hi - lo) * (pos - i)
 
+def _mad_range(img: np.ndarray, mad) -> tuple[float, float]:
+    "(median − a·MAD, median + b·MAD) of `img` for `mad` = (a, b); the mean deviation where the MAD is 0."
+    a, b = map(float, mad)
+    if not (a > 0 and b > 0): raise ValueError(f'normalize mad: expected (a, b) with both > 0, got {mad!r}')
+    med = float(percentiles(img, [50])[0])
+    dev = np.abs(img - np.float32(med))
+    s = float(percentiles(dev, [50])[0]) or float(dev.mean())   # MAD 0: over half the pixels at one value (8-bit, flat)
+    return med - a * s, med + b * s
+
 def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, center: float | None = None,
-                    values: tuple[float, float] | None = None) -> np.ndarray:
+                    values: tuple[float, float] | None = None, mad: tuple[float, float] | None = None) -> np.ndarray:
     """Scale `img` so its `low` and `high` percentiles map to 0 and 1 (float32); with `center`, shift it so that
     percentile goes to 0 instead (same scale). With `values`, those two intensities (file units) map to 0 and 1,
-    the same for every image. A flat image maps to zeros (under percentiles)."""
+    the same for every image. With `mad=(a, b)`, the median minus `a` and plus `b` median absolute deviations map
+    to 0 and 1. A flat image maps to zeros (under percentiles or `mad`)."""
     img = np.asarray(img, np.float32)
     if values is not None:
         lo, hi = map(float, values)
         if not hi > lo: raise ValueError(f'normalize values: expected (low, high) with high > low, got {values!r}')
         return (img - np.float32(lo)) * np.float32(1 / (hi - lo))
-    lo, hi, *mid = percentiles(img, [low, high] + ([] if center is None else [center]))
+    if mad is not None: lo, hi, mid = *_mad_range(img, mad), []
+    else: lo, hi, *mid = percentiles(img, [low, high] + ([] if center is None else [center]))
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
     return (img - np.float32(mid[0] if mid else lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64
 

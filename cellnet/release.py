@@ -65,10 +65,11 @@ def read_config(folder) -> dict:
     bad = []
     for k, sub in _CONFIG_KEYS.items():
         v = cfg.get(k)
-        if k == 'normalize' and isinstance(v, dict) and 'values' in v:   # fixed intensities, not percentiles
-            x = v['values']
+        pair = isinstance(v, dict) and next((m for m in ('values', 'mad') if m in v), None)
+        if k == 'normalize' and pair:   # fixed intensities or median ± MADs, not percentiles
+            x = v[pair]
             if not (isinstance(x, list) and len(x) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in x)):
-                bad.append('normalize.values (two numbers)')
+                bad.append(f'normalize.{pair} (two numbers)')
             continue
         if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
         elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')

@@ -12,6 +12,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py cross --size-factors 0.7,1,1.75 --thresholds 0.3   # + scored at other cell sizes and thresholds
     .venv/bin/python benchmarks/learned.py cross --cell-size per-image   # Usiigaci targets each at its own cell size
     .venv/bin/python benchmarks/learned.py cross --source hela-phc       # one direction only: HeLa → Usiigaci
+    .venv/bin/python benchmarks/learned.py cross --set 'normalize={"mad":[15,45]}'   # each image scaled by its median and MAD
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 5 --steps 600 --set loss=bayes --set 'aug.scale=[1.0,1.0]' \\
         --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # the recipe of the VGG figures

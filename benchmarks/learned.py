@@ -27,7 +27,7 @@ the finished models without training them (after a change to how centres are fou
 Every run prints its figures and writes them to results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs
 of different lengths or settings keep their own files. LoG is tuned (σ, threshold, polarity) on the same training
 images the model sees, with their full annotations (its best case), and scored on the same held-out images."""
-import argparse, json, os, sys, tempfile, time
+import argparse, json, os, re, sys, tempfile, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 from pathlib import Path
 import numpy as np
@@ -311,6 +311,10 @@ def _setting(kv: str):
     try: return k, json.loads(v)
     except json.JSONDecodeError: return k, v
 
+def _file_safe(v) -> str:
+    "A setting's value for a file name: JSON without brackets, quotes or spaces ({'mad': [15, 45]} → mad:15,45)."
+    return re.sub(r'[^\w.,:+-]', '', v if isinstance(v, str) else json.dumps(v, separators=(',', ':')))
+
 BENCHES = {'speed': bench_speed, 'hela': bench_hela, 'release': bench_release, 'usiigaci-sparse': bench_usiigaci_sparse, 'cross': bench_cross, 'vgg': bench_vgg, 'recipe': bench_recipe}
 
 if __name__ == '__main__':
@@ -344,7 +348,7 @@ if __name__ == '__main__':
                 (f'-from{a.first_draw}' if a.first_draw else '') +
                 (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
                 (f'-{a.cell_size}' if a.cell_size != 'dataset' else '') + (f'-from-{a.source}' if a.source else '') +
-                ''.join(f'-{k}={v}' for k, v in a.set.items()))   # the results' file names
+                ''.join(f'-{k}={_file_safe(v)}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()
     res = BENCHES[a.bench](a)
     res['_command'] = ' '.join(['python', 'benchmarks/learned.py'] + sys.argv[1:])

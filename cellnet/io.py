@@ -155,6 +155,8 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, cente
     percentile goes to 0 instead (same scale). With `values`, those two intensities (file units) map to 0 and 1,
     the same for every image. With `mad=(a, b)`, the median minus `a` and plus `b` median absolute deviations map
     to 0 and 1. A flat image maps to zeros (under percentiles or `mad`)."""
+    if mad is not None and (values is not None or center is not None):   # mad sets level and scale: one of them would be ignored
+        raise ValueError(f'normalize: mad={mad!r} goes with neither values nor center')
     img = np.asarray(img, np.float32)
     if values is not None:
         lo, hi = map(float, values)

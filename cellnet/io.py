@@ -157,6 +157,8 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8, cente
     to 0 and 1. A flat image maps to zeros (under percentiles or `mad`)."""
     if mad is not None and (values is not None or center is not None):   # mad sets level and scale: one of them would be ignored
         raise ValueError(f'normalize: mad={mad!r} goes with neither values nor center')
+    if values is not None and center is not None:   # values fix the level: center would be ignored
+        raise ValueError(f'normalize: values={values!r} do not go with center={center!r}')
     img = np.asarray(img, np.float32)
     if values is not None:
         lo, hi = map(float, values)

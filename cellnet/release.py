@@ -70,6 +70,8 @@ def read_config(folder) -> dict:
             x = v[pair]
             if not (isinstance(x, list) and len(x) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in x)):
                 bad.append(f'normalize.{pair} (two numbers)')
+            if sum(m in v for m in ('values', 'mad', 'center')) > 1:   # normalize_image would refuse every image
+                bad.append('normalize (values, mad and center go one at a time)')
             continue
         if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
         elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 import numpy as np
 import cellnet
-from .io import ModelError, atomic_write, save_json
+from .io import ModelError, atomic_write, normalize_image, save_json
 from .metrics import MetricsError, find_peaks
 
 # %% auto 0
@@ -70,11 +70,13 @@ def read_config(folder) -> dict:
             x = v[pair]
             if not (isinstance(x, list) and len(x) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in x)):
                 bad.append(f'normalize.{pair} (two numbers)')
-            if sum(m in v for m in ('values', 'mad', 'center')) > 1:   # normalize_image would refuse every image
-                bad.append('normalize (values, mad and center go one at a time)')
             continue
         if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
         elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')
+    norm = cfg.get('normalize')
+    if isinstance(norm, dict) and not any(b.startswith('normalize') for b in bad):
+        try: normalize_image(np.zeros((2, 2), np.float32), **norm)   # settings it refuses would fail on every image
+        except (TypeError, ValueError) as e: bad.append(f'normalize ({e})')
     if bad: raise ModelError(f'{p}: missing or invalid {", ".join(bad)}')
     if 'version' in cfg and (not _VERSION.match(str(cfg['version'])) or parse_version(cfg['version'])[0] != api):
         raise ModelError(f"{p}: version {cfg['version']!r} is not a model version of model_api_version {api}")

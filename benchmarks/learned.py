@@ -13,7 +13,7 @@ Run from the repository root, one benchmark per call (each trains from scratch; 
     .venv/bin/python benchmarks/learned.py cross --cell-size per-image   # Usiigaci targets each at its own cell size
     .venv/bin/python benchmarks/learned.py cross --source hela-phc       # one direction only: HeLa → Usiigaci
     .venv/bin/python benchmarks/learned.py cross --set 'normalize={"mad":[15,45]}'   # each image scaled by its median and MAD
-    .venv/bin/python benchmarks/learned.py cross --seeds 0,1      # an ensemble: one model per seed, their densities averaged
+    .venv/bin/python benchmarks/learned.py cross --set members=2  # an ensemble: two networks (seeds 0, 1), densities averaged
     .venv/bin/python benchmarks/learned.py vgg --draws 5          # Lempitsky protocol in the pool: N = 32, count MAE
     .venv/bin/python benchmarks/learned.py vgg --draws 5 --steps 600 --set loss=bayes --set 'aug.scale=[1.0,1.0]' \\
         --set calibrate_density=true --set 'normalize={"values":[0,255]}' --set 'loss_params={"sigma":5,"bg_radius":10}'   # the recipe of the VGG figures
@@ -28,7 +28,7 @@ the finished models without training them (after a change to how centres are fou
 Every run prints its figures and writes them to results/bench/<benchmark>[-steps<N>][-<setting>=<value>…].json, so runs
 of different lengths or settings keep their own files. LoG is tuned (σ, threshold, polarity) on the same training
 images the model sees, with their full annotations (its best case), and scored on the same held-out images."""
-import argparse, copy, json, os, re, sys, tempfile, time
+import argparse, json, os, re, sys, tempfile, time
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 from pathlib import Path
 import numpy as np
@@ -37,8 +37,8 @@ from _common import ROOT, SHARED, count_scores
 from cellnet.io import save_json, load_image, normalize_image
 from cellnet.core import rescale
 from cellnet.prepare import Sample, load_prepared, prepare
-from cellnet.learner import (experiment_configs, load_train_images, kfold, Trainer, calibrate, calibrate_threshold, choose_count,
-                             save_model, evaluate_images, DATASETS)
+from cellnet.learner import (experiment_configs, load_train_images, kfold, Trainer, fit_model, calibrate, save_model,
+                             evaluate_images, DATASETS)
 from cellnet.release import init_model
 from cellnet.metrics import tune_log, log_detect, evaluate, micro_scores, count_errors
 from cellnet.annotations import simulate_annotator
@@ -51,15 +51,19 @@ def samples(name):
     return load_prepared(SHARED/name, out)
 
 def train(cfg, train_images, a, model: str):
-    "A trained (or, in `--run-dir`, resumed) Trainer of `cfg` on `train_images`, calibrated; `model` names its folder."
+    """A trained (or, in `--run-dir`, resumed) model of `cfg` on `train_images` (a Trainer, or an Ensemble where
+    `members` > 1), calibrated; `model` names its folder."""
     t0 = time.time()
     run_dir = Path(a.run_dir)/model if a.run_dir else tempfile.mkdtemp(prefix='cellnet-bench-')
-    tr = Trainer(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
-    tr.fit()
-    calibrate(tr, [t for t in train_images if t.annotation_status == 'fully'] or train_images)
+    tr = fit_model(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
+    calibrate(tr, calibration_images(train_images))
     print(f'    trained {cfg["steps"]} steps ({run_dir}) in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
           f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
     return tr
+
+def calibration_images(train_images):
+    "What a model's threshold and count are calibrated on: the fully annotated training images, else all of them."
+    return [t for t in train_images if t.annotation_status == 'fully'] or train_images
 
 def log_baseline(train_s, test_s, tol, factors=None):
     """LoG tuned on `train_s` (full points), scored on `test_s`: (micro P/R/F1, count errors of the detections).
@@ -87,7 +91,22 @@ def model_scores(tr, test_images, tta=False, **peaks):
     pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
     return {k: s['summary'][k] for k in ('f1', 'precision', 'recall', 'count_mae', 'count_rel')} | \
            {'peaks_mae': pk['mae'], 'peaks_rel': pk['rel'], 'counts': {i: dict(zip(('integral', 'peaks', 'annotated'), c))
-                                                                       for i, c in s['counts'].items()}}
+                                                                       for i, c in s['counts'].items()},
+            'image_f1': {r['image']: r['f1'] for d in s['datasets'].values() for r in d['rows']}}
+
+def save_member_f1(rows: dict, name: str):
+    "results/bench/<name>-members.png: per-image F1 of each member of an ensemble alone and of the ensemble (`rows`: label → model_scores)."
+    import matplotlib.pyplot as plt
+    ids = sorted(next(iter(rows.values()))['image_f1'], key=lambda i: int(re.sub(r'\D', '', i) or 0))
+    fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(ids)), 3))
+    w = 0.8 / len(rows)
+    for k, (label, r) in enumerate(rows.items()):
+        ax.bar(np.arange(len(ids)) + (k - (len(rows) - 1) / 2) * w, [r['image_f1'][i] for i in ids], w, label=f"{label}: F1 {r['f1']:.3f}")
+    ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7); ax.set_ylabel('F1'); ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, loc='lower right'); fig.tight_layout()
+    out = ROOT/'results/bench'/f'{name}-members.png'; out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90); plt.close(fig)
+    print(f'  per-image F1 of the members and the ensemble: {out.relative_to(ROOT)}')
 
 def save_overlays(tr, images, name, n=3):
     "results/bench/<name>-overlays.png: predicted centres and annotated cells on the `n` images with the largest centres count error."
@@ -244,30 +263,13 @@ def size_diagnostic(tr, cfg, src, dst, factors, thresholds) -> dict:
             res[f'{src} → {dst} at {f:g}× its size, threshold {thr:g}'] = model_scores(tr, ims, threshold=thr)
     return res
 
-class Ensemble:
-    """Models of one recipe trained with different seeds, scored as one: the density is the mean of theirs; the peak
-    settings are the first's, with the threshold and the count calibrated anew on the ensemble (as `train` does a model)."""
-    def __init__(self, members: list[Trainer], calibration_images):
-        self.members, self.cfg = members, copy.deepcopy(members[0].cfg)
-        self.cfg['peaks']['threshold'] = calibrate_threshold(self, calibration_images)
-        self.cfg['count'] = choose_count(self, calibration_images)
-        print(f'    ensemble of {len(members)}: peak threshold {self.cfg["peaks"]["threshold"]}', flush=True)
-
-    def predict(self, image, tta=False): return np.mean([m.predict(image, tta) for m in self.members], axis=0)
-    peak_params = Trainer.peak_params
-
-def trained(cfg, train_images, a, model: str):
-    "`train` of `cfg`, or with `--seeds`, an `Ensemble` of one model per seed (each in <model>-seed<S>) and the members."
-    if not a.seeds: return train(cfg, train_images, a, model), {}
-    members = {s: train(copy.deepcopy(dict(cfg, seed=s)), train_images, a, f'{model}-seed{s}') for s in a.seeds}   # calibrate writes into cfg
-    return Ensemble(list(members.values()), [t for t in train_images if t.annotation_status == 'fully'] or train_images), members
-
 def bench_cross(a):
     res = {}
     for src, dst in (('hela-phc', 'usiigaci'), ('usiigaci', 'hela-phc')):
         if a.source and src != a.source: continue
         cfg = cfg_for([src], a)
-        tr, members = trained(cfg, load_train_images(samples(src), cfg, src), a, src)
+        train_images = load_train_images(samples(src), cfg, src)
+        tr = train(cfg, train_images, a, src)
         per_image = a.cell_size == 'per-image' and dst == 'usiigaci'   # only Usiigaci has masks to measure
         test_images = (own_size_images if per_image else load_train_images)(samples(dst), cfg, dst)   # rescaled by the known cell diameter
         name = f'{src} → {dst}' + (', each image at its own cell size' if per_image else '')
@@ -279,10 +281,13 @@ def bench_cross(a):
             res[f'{name}, relative threshold{", flips averaged" if tta else ""}'] = model_scores(tr, test_images, tta, relative=True)
         res[f'{name}, flips averaged, peak pixels'] = model_scores(tr, test_images, True, **PEAK_PIXELS)
         res[f'{name}, relative threshold, flips averaged, peak pixels'] = model_scores(tr, test_images, True, relative=True, **PEAK_PIXELS)
-        for s, m in members.items():   # each member alone, scored as the ensemble's best row is
-            res[f'{name}, relative threshold, D4 averaged, seed {s} alone'] = model_scores(m, test_images, 'd4', relative=True)
-        if not members:   # `cellnet count` runs one model
-            res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
+        if members := getattr(tr, 'members', []):   # each member of an ensemble alone, calibrated as a model, scored as the best row
+            for m in members: calibrate(m, calibration_images(train_images))
+            alone = {f'seed {m.cfg["seed"]} alone': model_scores(m, test_images, 'd4', relative=True) for m in members}
+            res |= {f'{name}, relative threshold, D4 averaged, {k}': v for k, v in alone.items()}
+            save_member_f1({**alone, 'ensemble': res[f'{name}, relative threshold, D4 averaged']},
+                           f'cross{a.suffix}' + ('' if a.source else f'-from-{src}'))
+        res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
         res |= size_diagnostic(tr, cfg, src, dst, a.size_factors, a.thresholds)
         dst_s = samples(dst)
         res[f'LoG tuned on {src} → {dst}'] = log_baseline(samples(src), dst_s, DATASETS[dst]['tol'])
@@ -361,8 +366,6 @@ if __name__ == '__main__':
                     help='cross: with --size-factors, also at these peak thresholds besides the calibrated one')
     ap.add_argument('--source', choices=['hela-phc', 'usiigaci'], default=None,
                     help='cross: train on this set only (one direction; default: both)')
-    ap.add_argument('--seeds', type=lambda v: [int(x) for x in v.split(',') if x], default=[], metavar='S,S,…',
-                    help='cross: train one model per seed and score their averaged densities (an ensemble), and each alone')
     ap.add_argument('--run-dir', default=None, metavar='DIR',
                     help='keep each trained model in DIR/<model> and resume from it: a finished run is re-scored without training')
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
@@ -373,7 +376,6 @@ if __name__ == '__main__':
                 (f'-from{a.first_draw}' if a.first_draw else '') +
                 (f'-drop{a.drop:g}-jitter{a.jitter:g}' if (a.drop, a.jitter) != (0.5, 3.0) else '') +
                 (f'-{a.cell_size}' if a.cell_size != 'dataset' else '') + (f'-from-{a.source}' if a.source else '') +
-                (f'-seeds{",".join(map(str, a.seeds))}' if a.seeds else '') +
                 ''.join(f'-{k}={_file_safe(v)}' for k, v in a.set.items()))   # the results' file names
     t0 = time.time()
     res = BENCHES[a.bench](a)

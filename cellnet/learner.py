@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir
-from .model import DEFAULT_MODEL, build_model, DensityModel, density_from_output, export_onnx
+from .model import DEFAULT_MODEL, build_model, Members, DensityModel, density_from_output, export_onnx
 from .core import predict_density, tta_predict, rescale
 from .release import MODEL_API_VERSION
 
 # %% auto 0
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
            'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
-           'calibrate_threshold', 'choose_count', 'calibrate_density_scale', 'calibrate', 'pseudo_label', 'save_model',
-           'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
+           'calibrate_threshold', 'choose_count', 'calibrate_density_scale', 'calibrate', 'Ensemble', 'fit_model',
+           'pseudo_label', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/10_learner.ipynb
 DEFAULTS = dict(
@@ -26,6 +26,7 @@ DEFAULTS = dict(
     sigma=3.0,                       # px, σ of the unit-mass Gaussian at each cell (see "Choosing the recipe")
     radius=24,                       # px, foreground around annotated points where sparse images get loss
     crop=256, batch=8, steps=2000, lr=4e-3, weight_decay=1e-4, seed=0,
+    members=1,                       # > 1: that many networks, seeds seed, seed+1, …, used as one (see "Ensembles")
     loss='mse', loss_params={},      # a count term slowed localisation down (see "Choosing the recipe")
     model=DEFAULT_MODEL,
     normalize=dict(low=1.0, high=99.8),
@@ -293,6 +294,34 @@ def calibrate(trainer: Trainer, images: list[TrainImage]):
     c['count'] = choose_count(trainer, images)
 
 # %% ../nbs/10_learner.ipynb
+class Ensemble:
+    """`Trainer`s of one recipe with different seeds, used as one model: their networks side by side (`Members`), the
+    density the mean of theirs. It predicts, evaluates and calibrates as a `Trainer` does (its own peak threshold and
+    count: averaging changes the peaks' masses), and `save_model` writes it as one network whose config says `members`."""
+    def __init__(self, members: list[Trainer], run_dir):
+        if len(members) < 2: raise CellnetError(f'{run_dir}: an ensemble needs two members or more, got {len(members)}')
+        self.members, self.run_dir = members, Path(run_dir)
+        self.cfg = copy.deepcopy(members[0].cfg)
+        self.cfg['model']['members'], self.cfg['seeds'] = len(members), [m.cfg['seed'] for m in members]
+        self.net = Members(m.net for m in members)
+        self.history = [dict(r, member=i) for i, m in enumerate(members) for r in m.history]
+
+    predict, evaluate, peak_params = Trainer.predict, Trainer.evaluate, Trainer.peak_params
+
+def fit_model(cfg: dict, train: list[TrainImage], run_dir, val: list[TrainImage] | None = None, log=print) -> Trainer | Ensemble:
+    """Train the model `cfg` asks for in `run_dir`: one `Trainer`, or with `members` = N > 1 an `Ensemble` of N, seeded
+    `seed`, `seed` + 1, … (each in `run_dir/member<i>`, checkpointed and resumed on its own)."""
+    n = cfg['members']
+    if not (isinstance(n, int) and n >= 1): raise CellnetError(f'{run_dir}: members: expected a whole number ≥ 1, got {n!r}')
+    if n == 1:
+        t = Trainer(cfg, train, run_dir, val, log); t.fit(); return t
+    members = []
+    for i in range(n):
+        t = Trainer(dict(copy.deepcopy(cfg), seed=cfg['seed'] + i), train, Path(run_dir)/f'member{i}', val, log)
+        t.fit(); members.append(t)
+    return Ensemble(members, run_dir)
+
+# %% ../nbs/10_learner.ipynb
 from .fgmask import _pixels
 
 def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> list[TrainImage]:
@@ -310,8 +339,8 @@ def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> l
     return out
 
 # %% ../nbs/10_learner.ipynb
-def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
-    "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` to `out_dir` atomically."
+def save_model(trainer: Trainer | Ensemble, out_dir, metrics: dict | None = None) -> Path:
+    "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` (or an ensemble) to `out_dir` atomically."
     import shutil, tempfile
     c, out_dir = trainer.cfg, Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -325,7 +354,8 @@ def save_model(trainer: Trainer, out_dir, metrics: dict | None = None) -> Path:
             peaks=c['peaks'], count=c['count'],
             tile=dict(size=2048, overlap=32), cell_diameter=c['cell_diameter'],
             training=dict(experiment=c.get('experiment'), data=c['data'], steps=c['steps'], loss=c['loss'],
-                          run=trainer.run_dir.name, created=datetime.now().isoformat(timespec='seconds')),
+                          seed=c.get('seeds', c['seed']), run=trainer.run_dir.name,
+                          created=datetime.now().isoformat(timespec='seconds')),
             metrics=metrics or {}))
         if out_dir.exists(): shutil.rmtree(out_dir)
         tmp.rename(out_dir)
@@ -345,13 +375,17 @@ def kfold(images: list[TrainImage], k: int, fold: int, seed: int = 0) -> tuple[l
 
 # %% ../nbs/10_learner.ipynb
 def plot_history(history: list[dict]):
-    "Training curves: loss and, when present, validation F1 and count error against steps."
+    "Training curves: loss and, when present, validation F1 and count error against steps (a line per member of an ensemble)."
     import matplotlib.pyplot as plt
-    steps = [r['step'] for r in history]
+    runs = {}
+    for r in history: runs.setdefault(r.get('member'), []).append(r)
     keys = [k for k in ('loss', 'val_f1', 'val_count_rel') if any(k in r for r in history)]
     fig, axs = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
     for ax, k in zip(axs[0], keys):
-        ax.plot(steps, [r.get(k, np.nan) for r in history], 'o-'); ax.set_xlabel('step'); ax.set_title(k)
+        for member, rows in runs.items():
+            ax.plot([r['step'] for r in rows], [r.get(k, np.nan) for r in rows], 'o-', label=f'member {member}')
+        ax.set_xlabel('step'); ax.set_title(k)
+        if len(runs) > 1: ax.legend(fontsize=7)
     fig.tight_layout(); return fig
 
 def plot_predictions(images: list[TrainImage], result: dict, trainer: Trainer, n: int = 3):

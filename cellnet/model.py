@@ -10,26 +10,36 @@ import torch
 from torch import nn
 
 # %% auto 0
-__all__ = ['DEFAULT_MODEL', 'build_model', 'density_from_output', 'DensityModel', 'export_onnx']
+__all__ = ['DEFAULT_MODEL', 'Members', 'build_model', 'density_from_output', 'DensityModel', 'export_onnx']
 
 # %% ../nbs/07_model.ipynb
 DEFAULT_MODEL = dict(arch='Unet', encoder='tu-mobilenetv3_small_100', decoder_channels=[128, 64, 32, 16, 16],
                      in_channels=1, output='linear', density_scale=100.0)
 
+class Members(nn.ModuleList):
+    "Networks trained apart and used as one (an ensemble): their outputs side by side, one channel each."
+    def forward(self, image): return torch.cat([net(image) for net in self], 1)
+
 def build_model(arch: str = 'Unet', encoder: str = 'tu-mobilenetv3_small_100', decoder_channels=(128, 64, 32, 16, 16),
-                in_channels: int = 1, **_) -> nn.Module:
-    "A segmentation-models-pytorch network with random initial weights and one output channel."
+                in_channels: int = 1, members: int = 1, **_) -> nn.Module:
+    """A segmentation-models-pytorch network with random initial weights and one output channel; `members` > 1: that
+    many such networks as `Members` (an ensemble, one output channel each)."""
     import segmentation_models_pytorch as smp
+    if members != 1:
+        if not (isinstance(members, int) and members > 1): raise ValueError(f'members: expected a whole number ≥ 1, got {members!r}')
+        return Members(build_model(arch, encoder, decoder_channels, in_channels) for _ in range(members))
     kw = dict(encoder_name=encoder, encoder_weights=None, in_channels=in_channels, classes=1)
     if arch in ('Unet', 'UnetPlusPlus'): kw['decoder_channels'] = list(decoder_channels)
     return getattr(smp, arch)(**kw)
 
 # %% ../nbs/07_model.ipynb
 def density_from_output(out: torch.Tensor, output: str = 'linear', density_scale: float = 100.0) -> torch.Tensor:
-    "Turn the network's raw output into a density in cells per pixel (non-negative)."
-    if output == 'linear': return torch.relu(out) / density_scale
-    if output == 'sigmoid': return torch.sigmoid(out) / density_scale
-    raise ValueError(f"unknown model output {output!r} (expected 'linear' or 'sigmoid')")
+    """Turn the network's raw output [B,C,H,W] into a density [B,1,H,W] in cells per pixel (non-negative): the mean of
+    the channels' densities (C > 1: the members of an ensemble)."""
+    if output == 'linear': d = torch.relu(out)
+    elif output == 'sigmoid': d = torch.sigmoid(out)
+    else: raise ValueError(f"unknown model output {output!r} (expected 'linear' or 'sigmoid')")
+    return d.mean(1, keepdim=True) / density_scale
 
 class DensityModel(nn.Module):
     "A network plus the mapping of its raw output to cells per pixel: what is exported and shipped."

@@ -73,6 +73,8 @@ def read_config(folder) -> dict:
             continue
         if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
         elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')
+    members = cfg['model'].get('members', 1) if isinstance(cfg.get('model'), dict) else 1   # an ensemble's networks
+    if not (isinstance(members, int) and not isinstance(members, bool) and members >= 1): bad.append('model.members (a whole number ≥ 1)')
     norm = cfg.get('normalize')
     if isinstance(norm, dict) and not any(b.startswith('normalize') for b in bad):
         try: normalize_image(np.zeros((2, 2), np.float32), **norm)   # settings it refuses would fail on every image

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: python3
 #     language: python
@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np, matplotlib.pyplot as plt
 from cellnet.io import save_json, atomic_write
 from cellnet.io import make_run_dir
-from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, Trainer,
+from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, fit_model,
                              calibrate, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason, write_quality
@@ -90,7 +90,8 @@ print({n: sum(t.dataset == n for t in images) for n in dict.fromkeys(t.dataset f
 
 # %% [markdown]
 # ## Train and evaluate
-# One sub-folder per configuration of a sweep (and per fold in crossval mode).
+# One sub-folder per configuration of a sweep (and per fold in crossval mode); an ensemble (`members` > 1) trains each of
+# its networks in a `member<i>` folder below, and is calibrated, evaluated and saved as one model.
 
 # %%
 def label(cfg): return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in cfg['sweep'].items()) or 'run'
@@ -105,8 +106,7 @@ for cfg in cfgs:
         save_json(d / 'cfg.json', {**cfg, 'mode': mode, 'fold': f})
         mine = [t for t in images if t.dataset in cfg['data']]
         train, val = (mine, mine) if f is None else kfold(mine, cfg['folds'], f, cfg['seed'])
-        trainer = Trainer(cfg, train, d, val=None if f is None else val)
-        trainer.fit()
+        trainer = fit_model(cfg, train, d, val=None if f is None else val)   # an ensemble where cfg['members'] > 1
         calibrate(trainer, train)   # density scale, peak threshold and count: chosen on training images only
         res = trainer.evaluate(val)
         results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=trainer.cfg['peaks']['threshold'],

@@ -52,11 +52,11 @@ def samples(name):
 
 def train(cfg, train_images, a, model: str):
     """A trained (or, in `--run-dir`, resumed) model of `cfg` on `train_images` (a Trainer, or an Ensemble where
-    `members` > 1), calibrated; `model` names its folder."""
+    `members` > 1, each member calibrated as a model of its own too), calibrated; `model` names its folder."""
     t0 = time.time()
     run_dir = Path(a.run_dir)/model if a.run_dir else tempfile.mkdtemp(prefix='cellnet-bench-')
     tr = fit_model(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
-    calibrate(tr, calibration_images(train_images))
+    for m in [*getattr(tr, 'members', []), tr]: calibrate(m, calibration_images(train_images))
     print(f'    trained {cfg["steps"]} steps ({run_dir}) in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
           f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
     return tr
@@ -94,7 +94,11 @@ def model_scores(tr, test_images, tta=False, **peaks):
                                                                        for i, c in s['counts'].items()},
             'image_f1': {r['image']: r['f1'] for d in s['datasets'].values() for r in d['rows']}}
 
-def save_member_f1(rows: dict, name: str):
+def member_scores(tr, test_images, name: str, tta=False, **peaks) -> dict:
+    "Rows '<name>, seed S alone': each member of an ensemble `tr` scored alone as row `name` scores `tr` ({} for one network)."
+    return {f'{name}, seed {m.cfg["seed"]} alone': model_scores(m, test_images, tta, **peaks) for m in getattr(tr, 'members', [])}
+
+def save_member_f1(rows: dict, name: str, title: str):
     "results/bench/<name>-members.png: per-image F1 of each member of an ensemble alone and of the ensemble (`rows`: label → model_scores)."
     import matplotlib.pyplot as plt
     ids = sorted(next(iter(rows.values()))['image_f1'], key=lambda i: int(re.sub(r'\D', '', i) or 0))
@@ -102,8 +106,9 @@ def save_member_f1(rows: dict, name: str):
     w = 0.8 / len(rows)
     for k, (label, r) in enumerate(rows.items()):
         ax.bar(np.arange(len(ids)) + (k - (len(rows) - 1) / 2) * w, [r['image_f1'][i] for i in ids], w, label=f"{label}: F1 {r['f1']:.3f}")
-    ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7); ax.set_ylabel('F1'); ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, loc='lower right'); fig.tight_layout()
+    ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7); ax.set_ylabel('F1'); ax.set_ylim(0, 1.25)
+    ax.set_yticks(np.linspace(0, 1, 6)); ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc='upper center', ncol=len(rows)); fig.tight_layout()
     out = ROOT/'results/bench'/f'{name}-members.png'; out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90); plt.close(fig)
     print(f'  per-image F1 of the members and the ensemble: {out.relative_to(ROOT)}')
@@ -230,6 +235,7 @@ def bench_usiigaci_sparse(a):
         res[f'cellnet @ {tol} px'] = model_scores(tr, test_images)
         res[f'cellnet, flips averaged @ {tol} px'] = model_scores(tr, test_images, tta=True)
         res[f'cellnet, D4 averaged @ {tol} px'] = model_scores(tr, test_images, tta='d4')
+        res |= member_scores(tr, test_images, f'cellnet, D4 averaged @ {tol} px', 'd4')   # an ensemble's members alone
         res[f'cellnet, flips averaged, peak pixels @ {tol} px'] = model_scores(tr, test_images, tta=True, **PEAK_PIXELS)
         for tta in (False, True):
             res[f'cellnet, relative threshold{", flips averaged" if tta else ""} @ {tol} px'] = model_scores(tr, test_images, tta, relative=True)
@@ -281,12 +287,11 @@ def bench_cross(a):
             res[f'{name}, relative threshold{", flips averaged" if tta else ""}'] = model_scores(tr, test_images, tta, relative=True)
         res[f'{name}, flips averaged, peak pixels'] = model_scores(tr, test_images, True, **PEAK_PIXELS)
         res[f'{name}, relative threshold, flips averaged, peak pixels'] = model_scores(tr, test_images, True, relative=True, **PEAK_PIXELS)
-        if members := getattr(tr, 'members', []):   # each member of an ensemble alone, calibrated as a model, scored as the best row
-            for m in members: calibrate(m, calibration_images(train_images))
-            alone = {f'seed {m.cfg["seed"]} alone': model_scores(m, test_images, 'd4', relative=True) for m in members}
-            res |= {f'{name}, relative threshold, D4 averaged, {k}': v for k, v in alone.items()}
-            save_member_f1({**alone, 'ensemble': res[f'{name}, relative threshold, D4 averaged']},
-                           f'cross{a.suffix}' + ('' if a.source else f'-from-{src}'))
+        best = f'{name}, relative threshold, D4 averaged'
+        if alone := member_scores(tr, test_images, best, 'd4', relative=True):   # an ensemble's members, scored as its best row
+            res |= alone
+            save_member_f1({k[len(best) + 2:]: v for k, v in alone.items()} | {'ensemble': res[best]},
+                           f'cross{a.suffix}' + ('' if a.source else f'-from-{src}'), best)
         res[f'{src} → {dst}, size estimated'] = auto_scores(tr, samples(dst), dst)
         res |= size_diagnostic(tr, cfg, src, dst, a.size_factors, a.thresholds)
         dst_s = samples(dst)

@@ -54,6 +54,9 @@ EXPERIMENTS = {
     # data, override `data`, `cell_diameter` (the working size) and `normalize.values` (the files' range; 8-bit here)
     'overlapping': {'data': ['vgg-cells'], 'cell_diameter': 12.0, 'loss': 'bayes', 'loss_params': {'sigma': 5, 'bg_radius': 10},
                     'aug.scale': [1.0, 1.0], 'calibrate_density': True, 'normalize': {'values': [0, 255]}, 'steps': 1200},
+    # a model for microscopes it was not trained on: median/MAD scaling, trained longer, two networks averaged (see
+    # "Ensembles"); count with it as measured: `cellnet count --relative-threshold --tta-d4`
+    'unseen_microscope': {'normalize': {'mad': [15, 45]}, 'steps': 4000, 'members': 2},
     'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200},
 }
 

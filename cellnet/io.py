@@ -11,8 +11,8 @@ from PIL import Image, UnidentifiedImageError
 
 # %% auto 0
 __all__ = ['IMAGE_SUFFIXES', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError', 'ModelError',
-           'atomic_write', 'save_npy', 'save_json', 'write_csv', 'load_image', 'list_images', 'percentiles',
-           'normalize_image', 'make_run_dir']
+           'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'load_image', 'list_images',
+           'percentiles', 'normalize_image', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -50,6 +50,15 @@ def atomic_write(path, data: bytes | str):
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path
+
+def temp_dir_for(path) -> Path:
+    """A new empty hidden folder beside `path`, to fill and then rename to `path` (a folder written atomically), with the
+    permissions a plain mkdir gives: a model folder on a shared disk must be readable by the group, as its files are."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
+    tmp.chmod(0o777 & ~_UMASK)   # mkdtemp makes 0700 folders
+    return tmp
 
 def save_npy(path, arr):
     "Save `arr` as a `.npy` file atomically."

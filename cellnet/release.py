@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 import numpy as np
 import cellnet
-from .io import ModelError, atomic_write, normalize_image, save_json
+from .io import ModelError, atomic_write, normalize_image, save_json, temp_dir_for
 from .metrics import MetricsError, find_peaks
 
 # %% auto 0
@@ -252,8 +252,7 @@ def package(src, tag: str | None = None, out='results/releases', date: datetime 
     v = make_version(tag, date)
     out = Path(out); dest = out/v
     if dest.exists(): raise ModelError(f'{dest}: release {v} exists already (give a tag: cellnet release RUN_DIR TAG)')
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{v}.', dir=out))
+    tmp = temp_dir_for(dest)
     try:
         for f in _artifact_files(mdir):
             if f != 'config.json': (tmp/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(mdir/f, tmp/f)
@@ -416,7 +415,7 @@ def _install(where: str, entry: dict) -> Path:
     "Download `entry` from the registry into the cache, verified, by an atomic rename; returns its cache folder."
     v = entry['version']
     models = cache_dir()/'models'; models.mkdir(parents=True, exist_ok=True)
-    dest, tmp = models/v, Path(tempfile.mkdtemp(prefix=f'.{v}.', dir=models))
+    dest, tmp = models/v, Path(tempfile.mkdtemp(prefix=f'.{v}.', dir=models))   # unpacked below into tmp/…, renamed to dest
     try:
         if 'archive' in entry:
             src = entry['archive']

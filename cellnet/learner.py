@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 import numpy as np
 import torch
-from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir
+from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir, temp_dir_for
 from .model import DEFAULT_MODEL, build_model, Members, DensityModel, density_from_output, export_onnx
 from .core import predict_density, tta_predict, rescale
 from .release import MODEL_API_VERSION
@@ -344,10 +344,9 @@ def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> l
 # %% ../nbs/10_learner.ipynb
 def save_model(trainer: Trainer | Ensemble, out_dir, metrics: dict | None = None) -> Path:
     "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` (or an ensemble) to `out_dir` atomically."
-    import shutil, tempfile
+    import shutil
     c, out_dir = trainer.cfg, Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f'.{out_dir.name}.'))
+    tmp = temp_dir_for(out_dir)
     try:
         o = c['model']
         export_onnx(DensityModel(trainer.net, o['output'], o['density_scale']), tmp / 'model.onnx')

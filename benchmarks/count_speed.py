@@ -1,6 +1,7 @@
-"""Throughput and memory of counting with the shipped default model.
+"""Throughput and memory of counting with the shipped default model (or another: `--model DIR`).
 
     .venv/bin/python benchmarks/count_speed.py            # all figures (about 3 minutes on 2 cores)
+    .venv/bin/python benchmarks/count_speed.py --model results/train/<run>/model   # e.g. an ensemble (`members=2`)
 
 Prints, on 2048×1536 images (the users' EVOS frame size, made by tiling a real Usiigaci image), counted at the model's
 own cell size (`--cell-diameter model`) so that the network sees the same pixels as the bare forward:
@@ -12,7 +13,7 @@ own cell size (`--cell-diameter model`) so that the network sees the same pixels
 - what the default cell-size estimate costs, and the speed of counting with it (the frame is resized to the estimate),
 - onnxruntime vs torch backend for `count_image`,
 and the peak memory (max RSS) of `cellnet count` on one 10k×10k image (at the model's cell size: no downscaling)."""
-import os, resource, subprocess, sys, tempfile, time
+import argparse, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,16 +36,19 @@ def best_of(f, n=3):
         t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
     return min(ts)
 
-def main():
-    model = init_model()
-    print(f'model: {model.path.name} ({model.config["model"]["encoder"]}), tile {model.config["tile"]}')
+def main(model_dir=None):
+    model = init_model(model_dir)
+    members = model.config['model'].get('members', 1)
+    print(f'model: {model.path.name} ({model.config["model"]["encoder"]}{f" × {members} members" if members > 1 else ""}), '
+          f'tile {model.config["tile"]}')
+    chosen = ['--model', str(model.path)] if model_dir else []
     tmp = Path(tempfile.mkdtemp())
     img = frame(1536, 2048); n_img = 16
     for i in range(n_img): tifffile.imwrite(tmp/f'frame{i}.tif', img)
     mp = img.size / 1e6
     def cli_seconds(folder):   # one process start is included, as a user sees it
         t = time.perf_counter()
-        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--no-plots', '--cell-diameter', 'model'],
+        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--no-plots', '--cell-diameter', 'model', *chosen],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         return time.perf_counter() - t
@@ -52,7 +56,8 @@ def main():
     (tmp/'one').mkdir(); tifffile.imwrite(tmp/'one/frame.tif', img)
     cli_one = cli_seconds(tmp/'one')
     # bare forward of the network on the same (normalised, padded to /32) input
-    x = normalize_image(img.astype(np.float32))[None, None]
+    norm = normalize_image(img.astype(np.float32), **model.config.get('normalize', {}))
+    x = norm[None, None]
     x = np.pad(x, ((0, 0), (0, 0), (0, (-x.shape[2]) % 32), (0, (-x.shape[3]) % 32)), mode='symmetric')
     fwd = best_of(lambda: model.predict(x))
     in_proc = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model, cell_diameter=None))
@@ -62,7 +67,6 @@ def main():
     print(f'flips averaged (`--tta`): count_image {mp / tta_s:.2f} MP/s ({tta_s:.2f} s, {tta_s / in_proc:.1f}× the time)')
     d4_s = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model, cell_diameter=None, tta='d4'), n=2)
     print(f'D4 averaged (`--tta-d4`): count_image {mp / d4_s:.2f} MP/s ({d4_s:.2f} s, {d4_s / in_proc:.1f}× the time)')
-    norm = normalize_image(img.astype(np.float32))
     est_s = best_of(lambda: estimate_cell_diameter(norm, model))
     auto = count_image(load_image(tmp/'frame0.tif'), model)
     auto_s = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), model))
@@ -72,7 +76,7 @@ def main():
     print(f'`cellnet count` on {n_img} frames: {n_img * mp / cli:.2f} MP/s end to end ({cli:.1f} s, including start-up); '
           f'start-up about {cli_one - in_proc:.1f} s (one frame: {cli_one:.1f} s)')
     try:
-        tm = init_model(backend='torch')
+        tm = init_model(model_dir, backend='torch')
         t_torch = best_of(lambda: count_image(load_image(tmp/'frame0.tif'), tm, cell_diameter=None), n=2)
         a, b = (count_image(load_image(tmp/'frame0.tif'), m, cell_diameter=None)['count'] for m in (model, tm))
         print(f'torch backend: {mp / t_torch:.2f} MP/s; onnxruntime/torch speed {t_torch / in_proc:.2f}×; counts {a:.2f} vs {b:.2f}')
@@ -80,11 +84,14 @@ def main():
     # peak memory on a 10k×10k image, in a child process
     tifffile.imwrite(tmp/'big/huge.tif' if (tmp/'big').mkdir() is None else None, frame(10_000, 10_000))
     t = time.perf_counter()
-    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots', '--cell-diameter', 'model'],
+    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots', '--cell-diameter', 'model', *chosen],
                        capture_output=True, text=True)   # at the model's size: the network sees all 10k×10k pixels
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     assert r.returncode == 0, r.stderr
     print(f'10k×10k: peak memory {peak:.2f} GB (max RSS of the largest child), {time.perf_counter() - t:.0f} s, '
           f'{100 / (time.perf_counter() - t):.2f} MP/s')
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--model', default=None, metavar='DIR', help='a model folder (default: the shipped model)')
+    main(ap.parse_args().model)

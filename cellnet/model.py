@@ -18,6 +18,7 @@ DEFAULT_MODEL = dict(arch='Unet', encoder='tu-mobilenetv3_small_100', decoder_ch
 
 class Members(nn.ModuleList):
     "Networks trained apart and used as one (an ensemble): their outputs side by side, one channel each."
+    def __init__(self, nets): super().__init__(nets)
     def forward(self, image): return torch.cat([net(image) for net in self], 1)
 
 def build_model(arch: str = 'Unet', encoder: str = 'tu-mobilenetv3_small_100', decoder_channels=(128, 64, 32, 16, 16),

@@ -4,141 +4,19 @@
 
 # %% ../nbs/12_core.ipynb 3
 from __future__ import annotations
-import csv, io, itertools, math, sys, time, warnings
+import csv, io, math, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
+from .io import CellnetError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
+from .predict import count_image, peak_settings
 from .release import init_model
-from .metrics import find_peaks
 
 # %% auto 0
-__all__ = ['TTA', 'predict_density', 'flip_average', 'tta_predict', 'rescale', 'estimate_cell_diameter', 'peak_settings',
-           'count_image', 'plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_cli']
-
-# %% ../nbs/12_core.ipynb
-def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """Along an axis of length `n` (a multiple of 32): per tile (start, end, kept start, kept end). The kept parts
-    partition `[0, n)` at multiples of 32, spread evenly; each tile reaches at least `overlap` px beyond its kept part
-    (within `[0, n)`, to a multiple of 32 for the U-Net); all tiles have one length ≤ `size`; as few as that allows."""
-    o = 32 * math.ceil(overlap / 32)
-    if size < 32 + 2 * o: raise ValueError(f'tile size ({size}) must exceed twice the overlap ({overlap}, rounded up to '
-                                           'a multiple of 32) by 32 px at least')
-    for k in itertools.count(1):                  # ends by k = n / 32 at the latest: kept parts of 32 px fit
-        b = [32 * round(j * n / k / 32) for j in range(k + 1)]
-        t = [(max(0, b[i] - o), min(n, b[i + 1] + o), b[i], b[i + 1]) for i in range(k)]
-        L = max(e - s for s, e, _, _ in t)
-        if L <= size: break
-    # all tiles as long as the longest (shorter ones reach further inwards): one input shape for the runtime, whose
-    # memory pool would otherwise keep buffers for every shape it has seen
-    starts = [min(max(0, e - L), n - L) for s, e, _, _ in t]   # ≤ s, and start + L ≥ e: the tile still holds its range
-    return [(a, a + L, k0, k1) for a, (_, _, k0, k1) in zip(starts, t)]
-
-def predict_density(image: np.ndarray, predict, size: int = 2048, overlap: int = 32, batch: int = 2) -> np.ndarray:
-    "Run `predict` ([B,1,h,w] → [B,1,h,w]) over `image` (H×W, normalised) in overlapping tiles of at most `size`²."
-    H, W = image.shape
-    ext = np.pad(image.astype(np.float32, copy=False), ((0, -H % 32), (0, -W % 32)), mode='symmetric')
-    out = np.empty(ext.shape, np.float32)
-    tiles = [(ty, tx) for ty in _tiles(ext.shape[0], size, overlap) for tx in _tiles(ext.shape[1], size, overlap)]
-    for i in range(0, len(tiles), batch):         # all tiles have one shape, so any of them batch together
-        group = tiles[i:i + batch]
-        d = np.asarray(predict(np.stack([ext[y0:y1, x0:x1] for (y0, y1, *_), (x0, x1, *_) in group])[:, None]), np.float32)
-        for ((y0, _, ky0, ky1), (x0, _, kx0, kx1)), t in zip(group, d[:, 0]):
-            out[ky0:ky1, kx0:kx1] = t[ky0 - y0:ky1 - y0, kx0 - x0:kx1 - x0]
-    return out[:H, :W]
-
-# %% ../nbs/12_core.ipynb
-def flip_average(predict, transpose: bool = False):
-    """`predict` ([B,1,h,w] → [B,1,h,w]) averaged over the four flips of its input, each flipped back; `transpose`: and
-    over the four flips of its transpose too (the eight symmetries of the square, D4)."""
-    flips = [(), (-1,), (-2,), (-2, -1)]
-    def one(x, f, t):
-        y = np.flip(np.asarray(predict(np.ascontiguousarray(np.flip(x.swapaxes(-1, -2) if t else x, f)))), f)
-        return y.swapaxes(-1, -2) if t else y
-    def averaged(x):
-        views = [(f, t) for t in ((False, True) if transpose else (False,)) for f in flips]
-        return sum(one(x, f, t) for f, t in views) / len(views)
-    return averaged
-
-TTA = ('no', 'flips', 'd4')   # the names of the test-time augmentations (run.json and counts.csv record these)
-
-def tta_predict(predict, tta: bool | str = False):
-    "`predict` with the test-time augmentation `tta` asks for: False or 'no' (none), True or 'flips' (four flips), 'd4' (eight)."
-    if not (isinstance(tta, bool) or isinstance(tta, str) and tta in TTA):
-        raise ValueError(f"tta: expected False, True, 'no', 'flips' or 'd4', got {tta!r}")
-    return predict if tta in (False, 'no') else flip_average(predict, transpose=tta == 'd4')
-
-# %% ../nbs/12_core.ipynb
-def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
-    "Resize `image` (and its `mask`, and `points` in Label Studio coordinates) by `factor`."
-    from skimage.transform import resize
-    if abs(factor - 1) < 1e-6: return image, points, mask
-    H, W = image.shape
-    shape = (max(1, round(H * factor)), max(1, round(W * factor)))
-    img = resize(image, shape, order=1, anti_aliasing=factor < 1, preserve_range=True).astype(np.float32)
-    m = None if mask is None else resize(mask, shape, order=0, anti_aliasing=False, preserve_range=True).astype(mask.dtype)
-    if points is not None:
-        points = np.array(points, np.float32)
-        points[:, 0] *= shape[1] / W; points[:, 1] *= shape[0] / H   # LS coordinates scale with the image edges
-    return img, points, m
-
-# %% ../nbs/12_core.ipynb
-def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
-    "Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres)."
-    c, (H, W) = model.config, norm.shape
-    f = c['cell_diameter'] / diameter
-    h, w = min(H, round(side / f)), min(W, round(side / f))
-    crop = norm[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
-    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.get('tile', {})), **c['peaks'])[1]
-    return float(np.median(scores)) if len(scores) >= 5 else float('nan')
-
-def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
-    """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
-    the first crossing of 1 over the assumed diameters `model.config['cell_diameter'] × steps`; None if none."""
-    d = model.config['cell_diameter'] * np.asarray(steps, float)
-    m = np.array([_median_mass(norm, model, x, side) for x in d]) - 1
-    for i in range(len(d) - 1):
-        if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
-            t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
-            return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
-    return None
-
-# %% ../nbs/12_core.ipynb
-def peak_settings(model, **changes) -> dict:
-    "`model`'s peak settings with `changes` (threshold, min_distance, relative, centre_radius) that are not None."
-    return {**model.config['peaks'], **{k: v for k, v in changes.items() if v is not None}}
-
-def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
-                min_distance: int | None = None, tta: bool | str = False, relative: bool | None = None,
-                centre_radius: int | None = None) -> dict:
-    """Count and localise cells in one image (H×W, file units): count, n_peaks, points (N×2 x, y), scores, density,
-    and the cell diameter used: `cell_diameter` px, estimated (`'auto'`; `size_estimated` says whether an estimate was
-    found), or the model's own (None). `tta`: average the density over the image's four flips (True or 'flips') or
-    all eight symmetries ('d4'); False or 'no': none. `relative`: the threshold is a fraction of the image's median
-    peak mass (`find_peaks`; for a microscope the model has not seen); `centre_radius`: each centre at the centre of mass of
-    its cell's density within that many px (at the model's scale) instead of the peak pixel (0). None: as the model says."""
-    c = model.config
-    if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
-        raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
-    norm = normalize_image(image, **c.get('normalize', {}))
-    estimated = None                                        # None: not asked for; False: asked for, none found
-    if cell_diameter == 'auto':
-        cell_diameter = estimate_cell_diameter(norm, model); estimated = cell_diameter is not None
-    cell_diameter = cell_diameter or c['cell_diameter']
-    factor = c['cell_diameter'] / cell_diameter
-    work, _, _ = rescale(norm, None, factor)
-    dens = predict_density(work, tta_predict(model.predict, tta), **c.get('tile', {}))
-    xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative,
-                                                  centre_radius=centre_radius))
-    xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
-    integral = float(dens.sum())
-    return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
-                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter),
-                size_estimated=estimated)
+__all__ = ['plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/12_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
     "A matplotlib figure: the image with detected centres, and the density map."
-    import matplotlib; import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
     H, W = image.shape
     fig = Figure(figsize=(12, 6 * H / W + 0.6))   # not registered with pyplot: thousands of images leak nothing
@@ -204,16 +82,88 @@ def label_studio_tasks(results: dict, sizes: dict, url_prefix: str = '/data/loca
 # %% ../nbs/12_core.ipynb
 def _diameter(text: str):
     "`--cell-diameter`: 'auto', 'model' (→ None: the model's own) or a positive number of pixels."
-    if text in ('auto', 'model'): return None if text == 'model' else text
-    try: v = float(text)
-    except ValueError: v = -1.0
+    if text in ('auto', 'model'):
+        return None if text == 'model' else text
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
     if not 0 < v < math.inf:
         import argparse
         raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto' or 'model'")
     return v
 
-def count_cli(argv=None) -> int:
-    "`cellnet count PATH... [options]`"
+def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
+    fig = plot_result(image, res, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=80)
+    atomic_write(path, buf.getvalue())
+
+def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, **settings) -> dict:
+    """Count `files` (paths) with `model` into the folder `out`: points.csv streamed as each image finishes, then
+    counts.json, counts.csv, run.json, and plots/<stem>.png per image; `label_studio`: also the centres as Label
+    Studio pre-annotations in that file. `settings` go to `count_image` (cell_diameter, threshold, min_distance, tta,
+    relative, centre_radius); `log` gets a line per skipped file or unsized image. Returns run.json's content, with
+    the per-image rows under `table`."""
+    from tqdm.auto import tqdm
+    from cellnet import __version__
+    log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
+    out = Path(out)
+    (out/'plots').mkdir(parents=True, exist_ok=True)
+    counts, skipped, no_size, table, ls_results, sizes = {}, {}, [], [], {}, {}
+    tmp = out/'.points.csv.tmp'
+    with open(tmp, 'w', newline='') as fcsv:
+        w = csv.writer(fcsv)
+        w.writerow(['image', 'x', 'y', 'score'])
+        results = iter_count(files, model, errors='skip', **settings)
+        for key, img, res, err in tqdm(results, total=len(files), unit='image', file=sys.stderr):
+            if err is not None:
+                skipped[key] = str(err)
+                log(f'skipped {err}')
+                continue
+            counts[key] = round(res['count'], 2)
+            if res['size_estimated'] is False:
+                no_size.append(key)
+                log(f"{key}: no cell size found (an empty field, or a model whose centres hold less than a cell); counted "
+                    f"at the model's {res['cell_diameter']:g} px: give --cell-diameter if it has cells")
+            w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
+            if plots:
+                _save_plot(out/'plots'/f'{Path(key).stem}.png', img, res, key)
+            if label_studio:
+                ls_results[key] = dict(points=res['points'], scores=res['scores'])
+                sizes[key] = (img.shape[1], img.shape[0])
+            table.append(dict(image=key, count=res['count'], integral=res['integral'], centres=res['n_peaks'],
+                              cell_diameter=res['cell_diameter']))
+    tmp.replace(out/'points.csv')
+    save_json(out/'counts.json', counts)
+    write_csv(out/'counts.csv', [dict(r, count=f"{r['count']:.2f}", integral=f"{r['integral']:.2f}",
+                                      cell_diameter=f"{r['cell_diameter']:.1f}") for r in table],
+              ['image', 'count', 'integral', 'centres', 'cell_diameter'])
+    if label_studio:
+        save_json(label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
+    cell_diameter = settings.get('cell_diameter', 'auto')
+    run = dict(   # what made these counts, to compare or repeat runs
+        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
+        count=model.config.get('count', 'integral'), cell_diameter='model' if cell_diameter is None else cell_diameter,
+        peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
+        tta=settings.get('tta', 'no'), backend=getattr(model, 'backend', None), counted=len(counts), skipped=skipped,
+        no_size_found=no_size)
+    save_json(out/'run.json', run)
+    return dict(run, table=table)
+
+def summary_text(summary: dict, out, plots: bool = True) -> str:
+    "The table and totals `cellnet count` prints for `count_files`' summary."
+    rows = summary['table']
+    w0 = max([len(r['image']) for r in rows] + [5])
+    lines = [f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}  {'diameter':>8}"]
+    lines += [f"{r['image']:<{w0}}  {r['count']:>9.1f}  {r['integral']:>9.1f}  {r['centres']:>7d}  {r['cell_diameter']:>8.1f}"
+              for r in rows]
+    total = sum(r['count'] for r in rows)
+    lines += ['', f"{summary['counted']} image(s) counted, {len(summary['skipped'])} skipped; total {total:.1f} cells",
+              f'results in {out}/: counts.json, counts.csv, points.csv, run.json' + (', plots/' if plots else '')]
+    return '\n'.join(lines)
+
+def _count_parser():
     import argparse
     ap = argparse.ArgumentParser(prog='cellnet count', description='Count and localize cells in images and folders.')
     ap.add_argument('paths', nargs='+', help='image files and/or folders of images')
@@ -232,59 +182,26 @@ def count_cli(argv=None) -> int:
                     help='average the density over the four flips of each image (4× slower)')
     ap.add_argument('--tta-d4', dest='tta', action='store_const', const='d4',
                     help='average it over all eight symmetries of the square, the flips and their transposes (8× slower)')
-    ap.add_argument('--relative-threshold', action=argparse.BooleanOptionalAction, default=None,
+    ap.add_argument('--relative-threshold', dest='relative', action=argparse.BooleanOptionalAction, default=None,
                     help="the threshold is a fraction of each image's median peak mass, not cells (try it on a microscope "
                          "the model was not trained on, where it finds the cells but gives them less mass; "
                          "default: the model's)")
     ap.add_argument('--backend', choices=['onnx', 'torch'], default='onnx', help='inference engine (torch: GPU if available)')
-    ap.add_argument('--no-plots', action='store_true', help='do not write plots/<stem>.png')
+    ap.add_argument('--no-plots', dest='plots', action='store_false', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
     ap.add_argument('--label-studio', metavar='FILE', help='also write the centres as Label Studio pre-annotations (tasks JSON)')
-    a = ap.parse_args(argv)
-    from tqdm.auto import tqdm
-    from cellnet import __version__
+    return ap
+
+def count_cli(argv=None) -> int:
+    "`cellnet count PATH... [options]`: parse the options, count with `count_files`, print the summary."
+    a = _count_parser().parse_args(argv)
     model = init_model(a.model, backend=a.backend)
     files = list_images(a.paths, recursive=a.recursive)
-    if not files: raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
-    out = Path(a.out); (out / 'plots').mkdir(parents=True, exist_ok=True)
-    counts, skipped, ls_results, sizes, table, no_size = {}, {}, {}, {}, [], []
-    tmp = out / '.points.csv.tmp'
-    with open(tmp, 'w', newline='') as fcsv:
-        w = csv.writer(fcsv); w.writerow(['image', 'x', 'y', 'score'])
-        bar = tqdm(iter_count(files, model, errors='skip', cell_diameter=a.cell_diameter, threshold=a.threshold,
-                              min_distance=a.min_distance, tta=a.tta, relative=a.relative_threshold,
-                              centre_radius=a.centre_radius),
-                   total=len(files), unit='image', file=sys.stderr)
-        for key, img, res, err in bar:
-            if err is not None:
-                skipped[key] = str(err); tqdm.write(f'skipped {err}', file=sys.stderr); continue
-            counts[key] = round(res['count'], 2)
-            if res['size_estimated'] is False:
-                no_size.append(key); tqdm.write(f"{key}: no cell size found (an empty field, or a model whose centres hold "
-                                                f"less than a cell); counted at the model's {res['cell_diameter']:g} px: "
-                                                f"give --cell-diameter if it has cells", file=sys.stderr)
-            w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
-            if not a.no_plots:
-                fig = plot_result(img, res, key)
-                buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); atomic_write(out / 'plots' / f'{Path(key).stem}.png', buf.getvalue())
-            if a.label_studio:
-                ls_results[key] = dict(points=res['points'], scores=res['scores']); sizes[key] = (img.shape[1], img.shape[0])
-            table.append((key, res['count'], res['integral'], res['n_peaks'], res['cell_diameter']))
-    tmp.replace(out / 'points.csv')
-    save_json(out / 'counts.json', counts)
-    write_csv(out / 'counts.csv', [dict(image=k, count=f'{c:.2f}', integral=f'{i:.2f}', centres=n, cell_diameter=f'{d:.1f}')
-                                   for k, c, i, n, d in table], ['image', 'count', 'integral', 'centres', 'cell_diameter'])
-    peaks = peak_settings(model, threshold=a.threshold, min_distance=a.min_distance, relative=a.relative_threshold,
-                          centre_radius=a.centre_radius)
-    save_json(out / 'run.json', dict(   # what made these counts, to compare or repeat runs
-        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
-        count=model.config.get('count', 'integral'), cell_diameter='model' if a.cell_diameter is None else a.cell_diameter,
-        peaks=peaks, tta=a.tta, backend=a.backend, counted=len(counts), skipped=skipped, no_size_found=no_size))
-    w0 = max([len(k) for k, *_ in table] + [5])
-    print(f"{'image':<{w0}}  {'count':>9}  {'integral':>9}  {'centres':>7}  {'diameter':>8}")
-    for k, c, i, n, d in table: print(f'{k:<{w0}}  {c:>9.1f}  {i:>9.1f}  {n:>7d}  {d:>8.1f}')
-    if a.label_studio: save_json(a.label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
-    print(f'\n{len(counts)} image(s) counted, {len(skipped)} skipped; total {sum(counts.values()):.1f} cells'
-          f'\nresults in {out}/: counts.json, counts.csv, points.csv, run.json' + ('' if a.no_plots else ', plots/'))
-    for k, e in skipped.items(): print(f'skipped: {e}', file=sys.stderr)
-    return 1 if skipped else 0
+    if not files:
+        raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    settings = {k: getattr(a, k) for k in ('cell_diameter', 'threshold', 'min_distance', 'tta', 'relative', 'centre_radius')}
+    summary = count_files(files, model, a.out, plots=a.plots, label_studio=a.label_studio, **settings)
+    print(summary_text(summary, a.out, a.plots))
+    for err in summary['skipped'].values():
+        print(f'skipped: {err}', file=sys.stderr)
+    return 1 if summary['skipped'] else 0

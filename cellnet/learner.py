@@ -11,8 +11,7 @@ import numpy as np
 import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir, temp_dir_for
 from .model import DEFAULT_MODEL, build_model, Members, DensityModel, density_from_output, export_onnx
-from .core import predict_density, tta_predict, rescale
-from .release import MODEL_API_VERSION
+from .predict import MODEL_API_VERSION, predict_density, tta_predict, rescale
 
 # %% auto 0
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
@@ -152,7 +151,8 @@ def load_checkpoint(path) -> dict:
 # %% ../nbs/10_learner.ipynb
 from .data import make_training_example
 from .loss import make_loss
-from .metrics import find_peaks, evaluate, micro_scores, count_errors
+from .peaks import find_peaks
+from .metrics import evaluate, micro_scores, count_errors
 
 class Trainer:
     "Train a density model on `train` images, evaluating on `val`, writing checkpoints and metrics into `run_dir`."

@@ -10,80 +10,23 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 import numpy as np
 import cellnet
-from .io import ModelError, atomic_write, normalize_image, save_json, temp_dir_for
-from .metrics import MetricsError, find_peaks
+from .io import ModelError, atomic_write, save_json, temp_dir_for
+from .peaks import PeakError, find_peaks
+from .predict import MODEL_API_VERSION, is_version, parse_version, check_api_version, read_config, CellnetModel
 
 # %% auto 0
-__all__ = ['MODEL_API_VERSION', 'MANIFEST', 'SHIPPED_MODEL', 'PEAK_SETTINGS', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT',
-           'parse_version', 'make_version', 'read_config', 'sha256_file', 'write_manifest', 'read_manifest',
-           'check_manifest', 'verify_artifact', 'CellnetModel', 'find_model_dir', 'pack', 'derive_config', 'package',
-           'cache_dir', 'cached_versions', 'RegistryUnavailable', 'registry_location', 'registry_index', 'fetch',
-           'publish_registry', 'github_release_command', 'release', 'init_model', 'list_models', 'models_cli',
-           'fetch_cli', 'release_cli']
+__all__ = ['MANIFEST', 'SHIPPED_MODEL', 'PEAK_SETTINGS', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT', 'make_version', 'sha256_file',
+           'write_manifest', 'read_manifest', 'check_manifest', 'verify_artifact', 'load_verified', 'find_model_dir',
+           'pack', 'derive_config', 'package', 'cache_dir', 'cached_versions', 'RegistryUnavailable',
+           'registry_location', 'registry_index', 'fetch', 'publish_registry', 'github_release_command', 'release',
+           'init_model', 'list_models', 'models_cli', 'fetch_cli', 'release_cli']
 
 # %% ../nbs/11_release.ipynb
-MODEL_API_VERSION = 1
-_VERSION = re.compile(r'^(\d+)-(\d{6})(?:-([A-Za-z0-9][A-Za-z0-9._-]*))?$')
-
-def parse_version(version: str) -> tuple[int, str, str]:
-    "Split a release version `<api>-<yymmdd>[-TAG]` into (api, yymmdd, tag); tag is '' when absent."
-    m = _VERSION.match(str(version))
-    if not m: raise ModelError(f"{version}: not a model version (expected <model_api_version>-<yymmdd>[-TAG], "
-                               f"e.g. '{MODEL_API_VERSION}-260315' or '{MODEL_API_VERSION}-260315-hela')")
-    return int(m[1]), m[2], m[3] or ''
-
 def make_version(tag: str | None = None, date: datetime | None = None) -> str:
     "The version of a release made on `date` (default: today) with an optional `tag`."
     v = f'{MODEL_API_VERSION}-{(date or datetime.now()):%y%m%d}' + (f'-{tag}' if tag else '')
     parse_version(v)  # rejects tags with spaces, slashes, ...
     return v
-
-def _check_api(api: int, what: str, where: str):
-    "Refuse a model made for another model API version, saying what to do."
-    if api != MODEL_API_VERSION:
-        todo = ('upgrade cellnet (pip install -U cellnet)' if api > MODEL_API_VERSION else
-                f'use a model of API version {MODEL_API_VERSION} (`cellnet models` lists them)')
-        raise ModelError(f'{where}: {what} is for model API version {api}, but cellnet '
-                         f'{cellnet.__version__} reads version {MODEL_API_VERSION}: {todo}')
-
-# %% ../nbs/11_release.ipynb
-_CONFIG_KEYS = {'model': ('arch', 'encoder', 'decoder_channels', 'in_channels'), 'sigma': (),
-                'normalize': ('low', 'high'), 'peaks': ('min_distance', 'threshold'), 'tile': ('size', 'overlap'),
-                'cell_diameter': ()}
-
-def read_config(folder) -> dict:
-    "Read and check `folder/config.json` of a model artifact (keys, types, model API version)."
-    folder = Path(folder); p = folder/'config.json'
-    if not p.is_file(): raise ModelError(f'{folder}: no config.json (not a cellnet model folder)')
-    try: cfg = json.loads(p.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise ModelError(f'{p}: not valid JSON ({e})') from None
-    if not isinstance(cfg, dict): raise ModelError(f'{p}: not a JSON object')
-    if 'model_api_version' not in cfg: raise ModelError(f'{p}: no model_api_version (not a cellnet model config)')
-    api = cfg['model_api_version']
-    if not isinstance(api, int) or isinstance(api, bool): raise ModelError(f'{p}: model_api_version {api!r} is not an integer')
-    _check_api(api, 'this model', str(p))
-    bad = []
-    for k, sub in _CONFIG_KEYS.items():
-        v = cfg.get(k)
-        pair = isinstance(v, dict) and next((m for m in ('values', 'mad') if m in v), None)
-        if k == 'normalize' and pair:   # fixed intensities or median ± MADs, not percentiles
-            x = v[pair]
-            if not (isinstance(x, list) and len(x) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in x)):
-                bad.append(f'normalize.{pair} (two numbers)')
-            continue
-        if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
-        elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')
-    members = cfg['model'].get('members', 1) if isinstance(cfg.get('model'), dict) else 1   # an ensemble's networks
-    if not (isinstance(members, int) and not isinstance(members, bool) and members >= 1): bad.append('model.members (a whole number ≥ 1)')
-    norm = cfg.get('normalize')
-    if isinstance(norm, dict) and not any(b.startswith('normalize') for b in bad):
-        try: normalize_image(np.zeros((2, 2), np.float32), **norm)   # settings it refuses would fail on every image
-        except (TypeError, ValueError) as e: bad.append(f'normalize ({e})')
-    if bad: raise ModelError(f'{p}: missing or invalid {", ".join(bad)}')
-    if 'version' in cfg and (not _VERSION.match(str(cfg['version'])) or parse_version(cfg['version'])[0] != api):
-        raise ModelError(f"{p}: version {cfg['version']!r} is not a model version of model_api_version {api}")
-    if not (folder/'model.onnx').is_file(): raise ModelError(f'{folder}: no model.onnx')
-    return cfg
 
 # %% ../nbs/11_release.ipynb
 MANIFEST = 'MANIFEST.sha256'
@@ -133,9 +76,6 @@ def check_manifest(folder):
 # %% ../nbs/11_release.ipynb
 SHIPPED_MODEL = Path(cellnet.__file__).parent/'models'/'default'  # the default model: a release inside the package
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-
 def verify_artifact(folder, manifest: bool | None = None) -> dict:
     "Check a model folder (config, model API version, and the manifest if present or `manifest=True`); return its config."
     folder = Path(folder)
@@ -144,56 +84,10 @@ def verify_artifact(folder, manifest: bool | None = None) -> dict:
     if manifest or (manifest is None and (folder/MANIFEST).exists()): check_manifest(folder)
     return cfg
 
-class CellnetModel:
-    "A verified model artifact and an inference backend ('onnx' or 'torch'); `predict` maps images to densities."
-    STRIDE = 32  # height and width reach the network as multiples of this
-
-    def __init__(self, path, backend: str = 'onnx', manifest: bool | None = None):
-        self.path, self.backend = Path(path), backend
-        self.config = verify_artifact(self.path, manifest)
-        self.version = self.config.get('version')
-        if backend == 'onnx': self._run = self._onnx()
-        elif backend == 'torch': self._run = self._torch()
-        else: raise ModelError(f"{self.path}: unknown backend {backend!r} (expected 'onnx' or 'torch')")
-
-    def _onnx(self):
-        import onnxruntime as ort
-        so = ort.SessionOptions(); so.intra_op_num_threads = _cores()
-        providers = [p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()]
-        try: sess = ort.InferenceSession(str(self.path/'model.onnx'), so, providers=providers)
-        except Exception as e: raise ModelError(f'{self.path/"model.onnx"}: onnxruntime cannot load it ({e})') from None
-        names = [i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()]
-        if names != (['image'], ['density']):
-            raise ModelError(f'{self.path/"model.onnx"}: inputs/outputs are {names}, expected image -> density')
-        return lambda x: sess.run(['density'], {'image': x})[0]
-
-    def _torch(self):
-        import torch
-        from cellnet.model import build_model, DensityModel
-        m, w = self.config['model'], self.path/'weights.pt'
-        if not w.is_file(): raise ModelError(f"{self.path}: no weights.pt, so only backend='onnx' can run this model")
-        net = build_model(**m)
-        try: net.load_state_dict(torch.load(w, map_location='cpu', weights_only=True))
-        except Exception as e:
-            raise ModelError(f'{w}: cannot load it into {m["arch"]}/{m["encoder"]} ({str(e).splitlines()[0]})') from None
-        dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-        dm = DensityModel(net, **{k: m[k] for k in ('output', 'density_scale') if k in m}).eval().to(dev)
-        def run(x):
-            with torch.inference_mode(): return dm(torch.from_numpy(x).to(dev)).float().cpu().numpy()
-        return run
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        "Density (cells per pixel) [B,1,H,W] of normalised images `x` [B,C,H,W]; any H and W."
-        x = np.asarray(x, np.float32)
-        c = self.config['model']['in_channels']
-        if x.ndim != 4 or x.shape[1] != c or 0 in x.shape:
-            raise ModelError(f'{self.path}: predict expects images of shape [B,{c},H,W], got {x.shape}')
-        h, w = x.shape[2:]
-        ph, pw = -h % self.STRIDE, -w % self.STRIDE
-        if ph or pw: x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode='reflect' if min(h, w) > 1 else 'edge')
-        return np.ascontiguousarray(self._run(np.ascontiguousarray(x))[:, :, :h, :w])
-
-    def __repr__(self): return f'CellnetModel({str(self.path)!r}, version={self.version!r}, backend={self.backend!r})'
+def load_verified(folder, backend: str = 'onnx') -> CellnetModel:
+    "The model in `folder` after checking its manifest: a release whose files changed since it was made is refused."
+    verify_artifact(folder, manifest=True)
+    return CellnetModel(folder, backend)
 
 # %% ../nbs/11_release.ipynb
 def find_model_dir(src) -> Path:
@@ -234,7 +128,7 @@ def derive_config(cfg: dict, peaks: dict, where) -> dict:
             raise ModelError(f'{where}: peak setting {k}={v!r} is not {"true or false" if kind is bool else "a whole number" if kind is int else "a number"}')
     new = {**cfg['peaks'], **peaks}
     try: find_peaks(np.zeros((4, 4), np.float32), **new)   # its own checks of the values (threshold > 0, …), now, not at count time
-    except MetricsError as e: raise ModelError(f'{where}: peak settings {new}: {e}') from None
+    except PeakError as e: raise ModelError(f'{where}: peak settings {new}: {e}') from None
     base = {k: v for k, v in cfg.items() if k not in ('version', 'released', 'derived_from')}
     return {**base, 'peaks': new, 'metrics': {},
             'derived_from': dict(version=cfg.get('version'), peaks=cfg['peaks'], metrics=cfg.get('metrics', {}))}
@@ -273,7 +167,7 @@ def cache_dir() -> Path:
 def cached_versions(api: int | None = MODEL_API_VERSION) -> list[str]:
     "Versions in the cache (of model API version `api`; `None`: all), oldest first."
     d = cache_dir()/'models'
-    vs = [p.name for p in d.iterdir() if p.is_dir() and _VERSION.match(p.name)] if d.is_dir() else []
+    vs = [p.name for p in d.iterdir() if p.is_dir() and is_version(p.name)] if d.is_dir() else []
     return sorted((v for v in vs if api is None or parse_version(v)[0] == api), key=parse_version)
 
 def _cached(version: str) -> Path | None:
@@ -367,7 +261,7 @@ def _registry_index(loc: str) -> list[dict]:
     if not _is_url(loc) and not Path(loc).is_dir(): raise RegistryUnavailable(f'{loc}: registry folder not found')
     out = []
     for e in _read_index(_join(loc, 'index.json'))['models']:
-        if not isinstance(e, dict) or not _VERSION.match(str(e.get('version'))): continue
+        if not isinstance(e, dict) or not is_version(e.get('version')): continue
         e = dict(e)
         if 'archive' in e: e['archive'] = _join(loc, e['archive'])
         out.append(e)
@@ -381,7 +275,7 @@ def _github_index(repo: str = GITHUB_REPO) -> list[dict]:
     for rel in _read_json(src, headers):
         v = str(rel.get('tag_name', '')).removeprefix('model-')
         if rel.get('draft') or rel.get('prerelease') or not rel.get('tag_name', '').startswith('model-') \
-           or not _VERSION.match(v): continue
+           or not is_version(v): continue
         for a in rel.get('assets', []):
             if a.get('name') == f'{v}.tar.gz':
                 digest = str(a.get('digest') or '')
@@ -436,7 +330,7 @@ def _install(where: str, entry: dict) -> Path:
 def fetch(version: str = 'latest', registry=None, force: bool = False) -> Path:
     "Make model `version` ('latest': the newest of this API version) available in the cache; returns its folder."
     if version != 'latest':
-        _check_api(parse_version(version)[0], 'this model', str(version))
+        check_api_version(parse_version(version)[0], 'this model', str(version))
         if not force and (d := _cached(version)): return d
     where, entries = registry_index(registry)
     ok = [e for e in entries if parse_version(e['version'])[0] == MODEL_API_VERSION]
@@ -516,18 +410,19 @@ def _offline_model(why: str) -> Path:
 
 def init_model(version=None, backend: str = 'onnx', registry=None) -> CellnetModel:
     "Load a model: None (cache, else shipped), 'latest' (registry, else cache), a version, or a model folder."
-    if version is None: return CellnetModel(_offline_model('init_model()'), backend, manifest=True)
-    if isinstance(version, os.PathLike) or not (version == 'latest' or _VERSION.match(str(version))):
+    if version is None: return load_verified(_offline_model('init_model()'), backend)
+    if isinstance(version, os.PathLike) or not (version == 'latest' or is_version(str(version))):
         if not Path(version).is_dir(): raise ModelError(f"{version}: no such model folder, and not a model version "
                                                         f"('latest', or e.g. {MODEL_API_VERSION}-260315)")
+        verify_artifact(version)
         return CellnetModel(version, backend)
-    try: return CellnetModel(fetch(version, registry), backend, manifest=True)
+    try: return load_verified(fetch(version, registry), backend)
     except RegistryUnavailable as e:
         if version != 'latest': raise
         d = _offline_model(str(e))
         warnings.warn(f'{e}: using {"the shipped default model" if d == SHIPPED_MODEL else "the newest cached model"} '
                       f'{read_config(d).get("version")} ({d})', stacklevel=2)
-        return CellnetModel(d, backend, manifest=True)
+        return load_verified(d, backend)
 
 # %% ../nbs/11_release.ipynb
 def list_models(registry=None, online: bool = True) -> tuple[list[dict], str | None]:

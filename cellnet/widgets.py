@@ -14,8 +14,9 @@ from .io import CellnetError, DataQualityError, list_images, load_image, normali
 from .quality import ANNOTATION_STATUSES, FGMASK_STATUSES, normalize_status, read_quality, write_quality
 from .prepare import load_prepared, prepare
 from .fgmask import overlay
-from .metrics import find_peaks
-from .core import TTA, count, peak_settings, result_keys
+from .peaks import find_peaks
+from .predict import TTA, peak_settings
+from .core import count, result_keys
 from .release import init_model
 
 # %% auto 0

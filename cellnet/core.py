@@ -144,7 +144,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     cell_diameter = settings.get('cell_diameter', 'auto')
     run = dict(   # what made these counts, to compare or repeat runs
         date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
-        count=model.config.get('count', 'integral'), cell_diameter='model' if cell_diameter is None else cell_diameter,
+        count=model.config.count, cell_diameter='model' if cell_diameter is None else cell_diameter,
         peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
         tta=settings.get('tta', 'no'), backend=getattr(model, 'backend', None), counted=len(counts), skipped=skipped,
         no_size_found=no_size)

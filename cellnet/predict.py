@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_predict.ipynb 3
 from __future__ import annotations
-import itertools, json, math, os, re
+import dataclasses, itertools, json, math, os, re
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import cellnet
@@ -12,9 +13,9 @@ from .io import ModelError, normalize_image
 from .peaks import find_peaks
 
 # %% auto 0
-__all__ = ['MODEL_API_VERSION', 'TTA', 'is_version', 'parse_version', 'check_api_version', 'read_config', 'CellnetModel',
-           'predict_density', 'flip_average', 'tta_predict', 'rescale', 'estimate_cell_diameter', 'peak_settings',
-           'count_image']
+__all__ = ['MODEL_API_VERSION', 'TTA', 'is_version', 'parse_version', 'check_api_version', 'ModelConfig', 'read_config',
+           'Predictor', 'torch_run', 'CellnetModel', 'predict_density', 'flip_average', 'tta_predict', 'rescale',
+           'estimate_cell_diameter', 'peak_settings', 'count_image']
 
 # %% ../nbs/09_predict.ipynb
 MODEL_API_VERSION = 1
@@ -43,96 +44,176 @@ def check_api_version(api: int, what: str, where: str):
 _CONFIG_KEYS = {'model': ('arch', 'encoder', 'decoder_channels', 'in_channels'), 'sigma': (),
                 'normalize': ('low', 'high'), 'peaks': ('min_distance', 'threshold'), 'tile': ('size', 'overlap'),
                 'cell_diameter': ()}
+_ORDER = ('model_api_version', 'model', 'sigma', 'normalize', 'peaks', 'count', 'tile', 'cell_diameter', 'training',
+          'metrics', 'derived_from', 'version', 'released')   # config.json's keys, in the order it is written
 
-def read_config(folder) -> dict:
-    "Read and check `folder/config.json` of a model artifact (keys, types, model API version)."
-    folder = Path(folder); p = folder/'config.json'
-    if not p.is_file(): raise ModelError(f'{folder}: no config.json (not a cellnet model folder)')
-    try: cfg = json.loads(p.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise ModelError(f'{p}: not valid JSON ({e})') from None
-    if not isinstance(cfg, dict): raise ModelError(f'{p}: not a JSON object')
-    if 'model_api_version' not in cfg: raise ModelError(f'{p}: no model_api_version (not a cellnet model config)')
-    api = cfg['model_api_version']
-    if not isinstance(api, int) or isinstance(api, bool): raise ModelError(f'{p}: model_api_version {api!r} is not an integer')
-    check_api_version(api, 'this model', str(p))
-    bad = []
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+def _config_problems(cfg: dict) -> list[str]:
+    "What is missing or invalid in the dict of a config.json (after its model API version is checked)."
+    bad = [f'{k} (not a config key)' for k in cfg if k not in _ORDER]
     for k, sub in _CONFIG_KEYS.items():
-        v = cfg.get(k)
+        v = cfg.get(k, {'size': 2048, 'overlap': 32} if k == 'tile' else None)   # tile: optional
         pair = isinstance(v, dict) and next((m for m in ('values', 'mad') if m in v), None)
         if k == 'normalize' and pair:   # fixed intensities or median ± MADs, not percentiles
             x = v[pair]
-            if not (isinstance(x, list) and len(x) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in x)):
+            if not (isinstance(x, list) and len(x) == 2 and all(_number(a) for a in x)):
                 bad.append(f'normalize.{pair} (two numbers)')
-            continue
-        if sub: bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
-        elif not isinstance(v, (int, float)) or isinstance(v, bool): bad.append(f'{k} (a number)')
+        elif sub:
+            bad += [f'{k}.{s}' for s in sub if not isinstance(v, dict) or s not in v]
+        elif not _number(v):
+            bad.append(f'{k} (a number)')
     members = cfg['model'].get('members', 1) if isinstance(cfg.get('model'), dict) else 1   # an ensemble's networks
-    if not (isinstance(members, int) and not isinstance(members, bool) and members >= 1): bad.append('model.members (a whole number ≥ 1)')
+    if not (isinstance(members, int) and not isinstance(members, bool) and members >= 1):
+        bad.append('model.members (a whole number ≥ 1)')
+    if cfg.get('count', 'integral') not in ('integral', 'peaks'):
+        bad.append("count ('integral' or 'peaks')")
     norm = cfg.get('normalize')
     if isinstance(norm, dict) and not any(b.startswith('normalize') for b in bad):
-        try: normalize_image(np.zeros((2, 2), np.float32), **norm)   # settings it refuses would fail on every image
-        except (TypeError, ValueError) as e: bad.append(f'normalize ({e})')
-    if bad: raise ModelError(f'{p}: missing or invalid {", ".join(bad)}')
-    if 'version' in cfg and (not is_version(cfg['version']) or parse_version(cfg['version'])[0] != api):
-        raise ModelError(f"{p}: version {cfg['version']!r} is not a model version of model_api_version {api}")
-    if not (folder/'model.onnx').is_file(): raise ModelError(f'{folder}: no model.onnx')
-    return cfg
+        try:
+            normalize_image(np.zeros((2, 2), np.float32), **norm)   # settings it refuses would fail on every image
+        except (TypeError, ValueError) as e:
+            bad.append(f'normalize ({e})')
+    return bad
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Exactly what a model's config.json holds: the network, how images are scaled and sized for it, how its density
+    becomes centres and a count, and where it came from. Changes make a new one (`dataclasses.replace`)."""
+    model: dict                # `cellnet.model.build_model`'s settings (arch, encoder, …, output, density_scale, members)
+    sigma: float               # px at the model's scale: σ of the Gaussian each cell was trained as
+    normalize: dict            # `normalize_image`'s settings
+    peaks: dict                # `find_peaks`' settings
+    cell_diameter: float       # px: the cell size the network works at; images are rescaled to it
+    count: str = 'integral'    # the count reported: the density's 'integral' or the number of 'peaks'
+    tile: dict = field(default_factory=lambda: dict(size=2048, overlap=32))
+    training: dict = field(default_factory=dict)   # how it was trained (provenance)
+    metrics: dict = field(default_factory=dict)    # scores measured when it was made
+    version: str | None = None                     # a release's version; None for a training run's model
+    released: str | None = None                    # when it was released (UTC)
+    derived_from: dict | None = None               # the release it was derived from, with other peak settings
+    model_api_version: int = MODEL_API_VERSION
+
+    @classmethod
+    def from_dict(cls, cfg: dict, where='config') -> ModelConfig:
+        "Check a config.json's dict (model API version, keys, types) and make it a `ModelConfig`; errors name `where`."
+        if not isinstance(cfg, dict):
+            raise ModelError(f'{where}: not a JSON object')
+        if 'model_api_version' not in cfg:
+            raise ModelError(f'{where}: no model_api_version (not a cellnet model config)')
+        api = cfg['model_api_version']
+        if not isinstance(api, int) or isinstance(api, bool):
+            raise ModelError(f'{where}: model_api_version {api!r} is not an integer')
+        check_api_version(api, 'this model', str(where))
+        bad = _config_problems(cfg)
+        if bad:
+            raise ModelError(f'{where}: missing or invalid {", ".join(bad)}')
+        if 'version' in cfg and (not is_version(cfg['version']) or parse_version(cfg['version'])[0] != api):
+            raise ModelError(f"{where}: version {cfg['version']!r} is not a model version of model_api_version {api}")
+        return cls(**cfg)
+
+    def to_dict(self) -> dict:
+        "The config.json dict: keys in their order, a release's keys only where set."
+        d = dataclasses.asdict(self)
+        return {k: d[k] for k in _ORDER if d[k] is not None}
+
+def read_config(folder) -> ModelConfig:
+    "Read and check `folder/config.json` of a model artifact (keys, types, model API version), and that the network is there."
+    folder = Path(folder)
+    p = folder/'config.json'
+    if not p.is_file():
+        raise ModelError(f'{folder}: no config.json (not a cellnet model folder)')
+    try:
+        cfg = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelError(f'{p}: not valid JSON ({e})') from None
+    config = ModelConfig.from_dict(cfg, p)
+    if not (folder/'model.onnx').is_file():
+        raise ModelError(f'{folder}: no model.onnx')
+    return config
 
 # %% ../nbs/09_predict.ipynb
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
-class CellnetModel:
-    "A model folder (config checked) and an inference backend ('onnx' or 'torch'); `predict` maps images to densities."
+class Predictor:
+    """A density model as counting uses it: its `config` (a `ModelConfig`), its `version` (None: not a release) and
+    `predict`, whatever runs the network (`run`: [B,C,h,w] → [B,1,h,w], h and w multiples of 32)."""
     STRIDE = 32  # height and width reach the network as multiples of this
 
+    def __init__(self, config: ModelConfig, run, name: str):
+        self.config, self._run, self.name, self.version = config, run, name, config.version
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        "Density (cells per pixel) [B,1,H,W] of normalised images `x` [B,C,H,W]; any H and W."
+        x = np.asarray(x, np.float32)
+        c = self.config.model['in_channels']
+        if x.ndim != 4 or x.shape[1] != c or 0 in x.shape:
+            raise ModelError(f'{self.name}: predict expects images of shape [B,{c},H,W], got {x.shape}')
+        h, w = x.shape[2:]
+        ph, pw = -h % self.STRIDE, -w % self.STRIDE
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode='reflect' if min(h, w) > 1 else 'edge')
+        return np.ascontiguousarray(self._run(np.ascontiguousarray(x))[:, :, :h, :w])
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self.name!r}, version={self.version!r})'
+
+def torch_run(net, model: dict):
+    "A `run` for `Predictor` from a torch network with `model` settings (output, density_scale), on the network's device."
+    import torch
+    from cellnet.model import DensityModel
+    dev = next(net.parameters()).device
+    dm = DensityModel(net, **{k: model[k] for k in ('output', 'density_scale') if k in model})
+    def run(x):
+        dm.eval()
+        with torch.inference_mode():
+            return dm(torch.from_numpy(x).to(dev)).float().cpu().numpy()
+    return run
+
+class CellnetModel(Predictor):
+    "A model folder (config checked) run by an inference backend: 'onnx' (onnxruntime, no torch) or 'torch'."
     def __init__(self, path, backend: str = 'onnx'):
         self.path, self.backend = Path(path), backend
-        if not self.path.is_dir(): raise ModelError(f'{self.path}: no such model folder')
-        self.config = read_config(self.path)
-        self.version = self.config.get('version')
-        if backend == 'onnx': self._run = self._onnx()
-        elif backend == 'torch': self._run = self._torch()
-        else: raise ModelError(f"{self.path}: unknown backend {backend!r} (expected 'onnx' or 'torch')")
+        if not self.path.is_dir():
+            raise ModelError(f'{self.path}: no such model folder')
+        config = read_config(self.path)
+        if backend not in ('onnx', 'torch'):
+            raise ModelError(f"{self.path}: unknown backend {backend!r} (expected 'onnx' or 'torch')")
+        run = self._onnx() if backend == 'onnx' else torch_run(self._torch_net(config), config.model)
+        super().__init__(config, run, str(self.path))
 
     def _onnx(self):
         import onnxruntime as ort
-        so = ort.SessionOptions(); so.intra_op_num_threads = _cores()
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = _cores()
         providers = [p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()]
-        try: sess = ort.InferenceSession(str(self.path/'model.onnx'), so, providers=providers)
-        except Exception as e: raise ModelError(f'{self.path/"model.onnx"}: onnxruntime cannot load it ({e})') from None
+        try:
+            sess = ort.InferenceSession(str(self.path/'model.onnx'), so, providers=providers)
+        except Exception as e:
+            raise ModelError(f'{self.path/"model.onnx"}: onnxruntime cannot load it ({e})') from None
         names = [i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()]
         if names != (['image'], ['density']):
             raise ModelError(f'{self.path/"model.onnx"}: inputs/outputs are {names}, expected image -> density')
         return lambda x: sess.run(['density'], {'image': x})[0]
 
-    def _torch(self):
+    def _torch_net(self, config: ModelConfig):
+        "The network of weights.pt, on the GPU where there is one."
         import torch
-        from cellnet.model import build_model, DensityModel
-        m, w = self.config['model'], self.path/'weights.pt'
-        if not w.is_file(): raise ModelError(f"{self.path}: no weights.pt, so only backend='onnx' can run this model")
+        from cellnet.model import build_model
+        m, w = config.model, self.path/'weights.pt'
+        if not w.is_file():
+            raise ModelError(f"{self.path}: no weights.pt, so only backend='onnx' can run this model")
         net = build_model(**m)
-        try: net.load_state_dict(torch.load(w, map_location='cpu', weights_only=True))
+        try:
+            net.load_state_dict(torch.load(w, map_location='cpu', weights_only=True))
         except Exception as e:
             raise ModelError(f'{w}: cannot load it into {m["arch"]}/{m["encoder"]} ({str(e).splitlines()[0]})') from None
-        dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-        dm = DensityModel(net, **{k: m[k] for k in ('output', 'density_scale') if k in m}).eval().to(dev)
-        def run(x):
-            with torch.inference_mode(): return dm(torch.from_numpy(x).to(dev)).float().cpu().numpy()
-        return run
+        return net.to('cuda' if torch.cuda.is_available() else 'cpu')
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        "Density (cells per pixel) [B,1,H,W] of normalised images `x` [B,C,H,W]; any H and W."
-        x = np.asarray(x, np.float32)
-        c = self.config['model']['in_channels']
-        if x.ndim != 4 or x.shape[1] != c or 0 in x.shape:
-            raise ModelError(f'{self.path}: predict expects images of shape [B,{c},H,W], got {x.shape}')
-        h, w = x.shape[2:]
-        ph, pw = -h % self.STRIDE, -w % self.STRIDE
-        if ph or pw: x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode='reflect' if min(h, w) > 1 else 'edge')
-        return np.ascontiguousarray(self._run(np.ascontiguousarray(x))[:, :, :h, :w])
-
-    def __repr__(self): return f'CellnetModel({str(self.path)!r}, version={self.version!r}, backend={self.backend!r})'
+    def __repr__(self):
+        return f'CellnetModel({str(self.path)!r}, version={self.version!r}, backend={self.backend!r})'
 
 # %% ../nbs/09_predict.ipynb
 def _tiles(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -204,16 +285,16 @@ def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: n
 def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
     "Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres)."
     c, (H, W) = model.config, norm.shape
-    f = c['cell_diameter'] / diameter
+    f = c.cell_diameter / diameter
     h, w = min(H, round(side / f)), min(W, round(side / f))
     crop = norm[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
-    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.get('tile', {})), **c['peaks'])[1]
+    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1]
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
     """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
-    the first crossing of 1 over the assumed diameters `model.config['cell_diameter'] × steps`; None if none."""
-    d = model.config['cell_diameter'] * np.asarray(steps, float)
+    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`; None if none."""
+    d = model.config.cell_diameter * np.asarray(steps, float)
     m = np.array([_median_mass(norm, model, x, side) for x in d]) - 1
     for i in range(len(d) - 1):
         if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
@@ -224,7 +305,7 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
 # %% ../nbs/09_predict.ipynb
 def peak_settings(model, **changes) -> dict:
     "`model`'s peak settings with `changes` (threshold, min_distance, relative, centre_radius) that are not None."
-    return {**model.config['peaks'], **{k: v for k, v in changes.items() if v is not None}}
+    return {**model.config.peaks, **{k: v for k, v in changes.items() if v is not None}}
 
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None, tta: bool | str = False, relative: bool | None = None,
@@ -238,18 +319,18 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
-    norm = normalize_image(image, **c.get('normalize', {}))
+    norm = normalize_image(image, **c.normalize)
     estimated = None                                        # None: not asked for; False: asked for, none found
     if cell_diameter == 'auto':
         cell_diameter = estimate_cell_diameter(norm, model); estimated = cell_diameter is not None
-    cell_diameter = cell_diameter or c['cell_diameter']
-    factor = c['cell_diameter'] / cell_diameter
+    cell_diameter = cell_diameter or c.cell_diameter
+    factor = c.cell_diameter / cell_diameter
     work, _, _ = rescale(norm, None, factor)
-    dens = predict_density(work, tta_predict(model.predict, tta), **c.get('tile', {}))
+    dens = predict_density(work, tta_predict(model.predict, tta), **c.tile)
     xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative,
                                                   centre_radius=centre_radius))
     xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
     integral = float(dens.sum())
-    return dict(count=float(len(xy)) if c.get('count') == 'peaks' else integral, integral=integral, n_peaks=len(xy),
+    return dict(count=float(len(xy)) if c.count == 'peaks' else integral, integral=integral, n_peaks=len(xy),
                 points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter),
                 size_estimated=estimated)

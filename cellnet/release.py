@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_release.ipynb 4
 from __future__ import annotations
-import argparse, contextlib, gzip, hashlib, http.client, io, json, os, re, shutil, subprocess, tarfile, tempfile
+import argparse, contextlib, dataclasses, gzip, hashlib, http.client, io, json, os, re, shutil, subprocess, tarfile, tempfile
 import urllib.error, urllib.parse, urllib.request, warnings
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -12,7 +12,7 @@ import numpy as np
 import cellnet
 from .io import ModelError, atomic_write, save_json, temp_dir_for
 from .peaks import PeakError, find_peaks
-from .predict import MODEL_API_VERSION, is_version, parse_version, check_api_version, read_config, CellnetModel
+from .predict import MODEL_API_VERSION, ModelConfig, is_version, parse_version, check_api_version, read_config, CellnetModel
 
 # %% auto 0
 __all__ = ['MANIFEST', 'SHIPPED_MODEL', 'PEAK_SETTINGS', 'GITHUB_REPO', 'GITHUB_API', 'TIMEOUT', 'make_version', 'sha256_file',
@@ -104,8 +104,8 @@ def _tarinfo(ti: tarfile.TarInfo) -> tarfile.TarInfo:
 def _archive(release_dir: Path) -> tuple[str, bytes]:
     "(version, bytes of `<version>.tar.gz`) of a verified release; the same files give the same bytes."
     cfg = verify_artifact(release_dir, manifest=True)
-    if 'version' not in cfg: raise ModelError(f'{release_dir}: config.json has no version (not a release)')
-    v, buf = cfg['version'], io.BytesIO()
+    if cfg.version is None: raise ModelError(f'{release_dir}: config.json has no version (not a release)')
+    v, buf = cfg.version, io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode='wb', mtime=0) as gz, tarfile.open(fileobj=gz, mode='w') as tf:
         for f in _artifact_files(release_dir) + [MANIFEST]:
             tf.add(release_dir/f, arcname=f'{v}/{f}', recursive=False, filter=_tarinfo)
@@ -119,19 +119,18 @@ def pack(release_dir, dest=None) -> Path:
 
 PEAK_SETTINGS = {'threshold': (int, float), 'min_distance': int, 'radius': int, 'relative': bool, 'centre_radius': int}
 
-def derive_config(cfg: dict, peaks: dict, where) -> dict:
+def derive_config(cfg: ModelConfig, peaks: dict, where) -> ModelConfig:
     "`cfg` with its peak settings changed by `peaks`, recording what it was derived from; its metrics dropped."
     for k, v in peaks.items():
         kind = PEAK_SETTINGS.get(k)
         if kind is None: raise ModelError(f'{where}: unknown peak setting {k!r} (one of {", ".join(PEAK_SETTINGS)})')
         if isinstance(v, bool) != (kind is bool) or not isinstance(v, kind):
             raise ModelError(f'{where}: peak setting {k}={v!r} is not {"true or false" if kind is bool else "a whole number" if kind is int else "a number"}')
-    new = {**cfg['peaks'], **peaks}
+    new = {**cfg.peaks, **peaks}
     try: find_peaks(np.zeros((4, 4), np.float32), **new)   # its own checks of the values (threshold > 0, …), now, not at count time
     except PeakError as e: raise ModelError(f'{where}: peak settings {new}: {e}') from None
-    base = {k: v for k, v in cfg.items() if k not in ('version', 'released', 'derived_from')}
-    return {**base, 'peaks': new, 'metrics': {},
-            'derived_from': dict(version=cfg.get('version'), peaks=cfg['peaks'], metrics=cfg.get('metrics', {}))}
+    return dataclasses.replace(cfg, peaks=new, metrics={}, version=None, released=None,
+                               derived_from=dict(version=cfg.version, peaks=cfg.peaks, metrics=cfg.metrics))
 
 def package(src, tag: str | None = None, out='results/releases', date: datetime | None = None,
             peaks: dict | None = None) -> Path:
@@ -140,7 +139,7 @@ def package(src, tag: str | None = None, out='results/releases', date: datetime 
     mdir = find_model_dir(src)
     cfg = read_config(mdir)
     if peaks: cfg = derive_config(cfg, peaks, mdir)
-    c = cfg['model']['in_channels']
+    c = cfg.model['in_channels']
     got = CellnetModel(mdir).predict(np.zeros((1, c, 64, 96), np.float32)).shape
     if got != (1, 1, 64, 96): raise ModelError(f'{mdir/"model.onnx"}: output shape {got} for input (1,{c},64,96)')
     v = make_version(tag, date)
@@ -150,8 +149,8 @@ def package(src, tag: str | None = None, out='results/releases', date: datetime 
     try:
         for f in _artifact_files(mdir):
             if f != 'config.json': (tmp/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(mdir/f, tmp/f)
-        save_json(tmp/'config.json', {**cfg, 'version': v,
-                                      'released': datetime.now(timezone.utc).isoformat(timespec='seconds')})
+        released = datetime.now(timezone.utc).isoformat(timespec='seconds')
+        save_json(tmp/'config.json', dataclasses.replace(cfg, version=v, released=released).to_dict())
         write_manifest(tmp); verify_artifact(tmp, manifest=True)
         os.rename(tmp, dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -177,8 +176,8 @@ def _cached(version: str) -> Path | None:
     try: cfg = verify_artifact(d, manifest=True)
     except ModelError as e:
         warnings.warn(f'{e}: not using this cached copy', stacklevel=3); return None
-    if cfg.get('version') != version:
-        warnings.warn(f"{d}: config.json says version {cfg.get('version')}: not using this cached copy", stacklevel=3)
+    if cfg.version != version:
+        warnings.warn(f"{d}: config.json says version {cfg.version}: not using this cached copy", stacklevel=3)
         return None
     return d
 
@@ -319,7 +318,7 @@ def _install(where: str, entry: dict) -> Path:
             for f, sha in read_manifest(_download(_join(where, f'{v}/{MANIFEST}'), art/MANIFEST)).items():
                 _download(_join(where, f'{v}/{f}'), art/f, sha)
         cfg = verify_artifact(art, manifest=True)
-        if cfg.get('version') != v: raise ModelError(f"{src}: config.json says version {cfg.get('version')}, the index {v}")
+        if cfg.version != v: raise ModelError(f"{src}: config.json says version {cfg.version}, the index {v}")
         if dest.exists(): os.rename(dest, tmp/'old')  # a corrupt copy, refused by _cached
         try: os.rename(art, dest)
         except OSError:  # another process installed it meanwhile: use theirs if it is good
@@ -366,11 +365,11 @@ def publish_registry(release_dir, registry=None) -> Path:
 def github_release_command(release_dir, archive, repo: str = GITHUB_REPO) -> list[str]:
     "The `gh release create` command that publishes a release's archive on GitHub."
     cfg = verify_artifact(release_dir, manifest=True)
-    v, m = cfg['version'], cfg['model']
-    notes = '\n'.join([f'cellnet model {v} (model API version {cfg["model_api_version"]}).', '',
-                       f'- network: {m["arch"]} / {m["encoder"]}, σ = {cfg["sigma"]} px, tile {cfg["tile"]["size"]} px',
-                       f'- training: {json.dumps(cfg.get("training", {}))}',
-                       f'- metrics: {json.dumps(cfg.get("metrics", {}))}', '',
+    v, m = cfg.version, cfg.model
+    notes = '\n'.join([f'cellnet model {v} (model API version {cfg.model_api_version}).', '',
+                       f'- network: {m["arch"]} / {m["encoder"]}, σ = {cfg.sigma} px, tile {cfg.tile["size"]} px',
+                       f'- training: {json.dumps(cfg.training)}',
+                       f'- metrics: {json.dumps(cfg.metrics)}', '',
                        f'Use it: `cellnet fetch {v}`, or in Python `cellnet.release.init_model("{v}")`.'])
     return ['gh', 'release', 'create', f'model-{v}', str(archive), '--repo', repo, '--title', f'cellnet model {v}',
             '--notes', notes]
@@ -383,14 +382,14 @@ def release(src, tag: str | None = None, registry=None, publish: str = 'none', o
         raise ModelError(f"{src}: publish={publish!r}, expected 'none', 'registry' or 'github'")
     mdir = find_model_dir(src)
     if (mdir/MANIFEST).exists():
-        if tag and not peaks: raise ModelError(f'{mdir}: already a release ({read_config(mdir).get("version")}); a tag is set '
+        if tag and not peaks: raise ModelError(f'{mdir}: already a release ({read_config(mdir).version}); a tag is set '
                                                'when packaging (or when deriving a release with other peak settings)')
         rdir = package(mdir, tag, out, date, peaks) if peaks else mdir
     else: rdir = package(mdir, tag, out, date, peaks)
     if publish == 'registry': publish_registry(rdir, registry)
     elif publish == 'github':
         if not shutil.which('gh'): raise ModelError(f'{rdir}: publishing to GitHub needs the GitHub CLI `gh` (https://cli.github.com)')
-        v = verify_artifact(rdir, manifest=True)['version']
+        v = verify_artifact(rdir, manifest=True).version
         archive = rdir.parent/f'{v}.tar.gz'
         if not archive.exists(): pack(rdir, archive)
         if r := subprocess.run(github_release_command(rdir, archive)).returncode:
@@ -421,7 +420,7 @@ def init_model(version=None, backend: str = 'onnx', registry=None) -> CellnetMod
         if version != 'latest': raise
         d = _offline_model(str(e))
         warnings.warn(f'{e}: using {"the shipped default model" if d == SHIPPED_MODEL else "the newest cached model"} '
-                      f'{read_config(d).get("version")} ({d})', stacklevel=2)
+                      f'{read_config(d).version} ({d})', stacklevel=2)
         return load_verified(d, backend)
 
 # %% ../nbs/11_release.ipynb
@@ -433,7 +432,7 @@ def list_models(registry=None, online: bool = True) -> tuple[list[dict], str | N
     rows = [dict(version=v, where='cache', status=status(cache_dir()/'models'/v), path=str(cache_dir()/'models'/v))
             for v in reversed(cached_versions(None))]
     if SHIPPED_MODEL.is_dir():
-        rows.append(dict(version=read_config(SHIPPED_MODEL).get('version'), where='shipped',
+        rows.append(dict(version=read_config(SHIPPED_MODEL).version, where='shipped',
                          status=status(SHIPPED_MODEL), path=str(SHIPPED_MODEL)))
     if not online: return rows, None
     try: where, entries = registry_index(registry)

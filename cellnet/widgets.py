@@ -189,9 +189,9 @@ class CountUI(_UI):
         self.results = {k: v for k, v in info.items() if 'error' not in v}
         self.boxes, self._shapes = {}, {}
         self._busy = True
-        self.threshold.value = float(model.config['peaks']['threshold'])
-        self.relative.value = bool(model.config['peaks'].get('relative', False))
-        self.centre_radius.value = int(model.config['peaks'].get('centre_radius', 0))
+        self.threshold.value = float(model.config.peaks['threshold'])
+        self.relative.value = bool(model.config.peaks.get('relative', False))
+        self.centre_radius.value = int(model.config.peaks.get('centre_radius', 0))
         self._busy = False
         self.result_box.layout.display = '' if self.results else 'none'   # shown once there is something to show
         self.view.options = list(self.results)

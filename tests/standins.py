@@ -4,11 +4,12 @@ A stand-in is a local operator like a real network, so tiling, rescaling, peaks 
 independent of training."""
 import numpy as np
 from scipy import ndimage as ndi
+from cellnet.predict import ModelConfig
 
 class DiscModel:
     "A stand-in for a trained model: blurred input divided by the disc area, so each disc integrates to one cell."
-    config = dict(normalize=dict(low=1.0, high=99.8), cell_diameter=4.0, tile=dict(size=128, overlap=16),
-                  peaks=dict(min_distance=3, radius=3, threshold=0.3))
+    config = ModelConfig(model=dict(in_channels=1), sigma=1.5, normalize=dict(low=1.0, high=99.8), cell_diameter=4.0,
+                         tile=dict(size=128, overlap=16), peaks=dict(min_distance=3, radius=3, threshold=0.3))
     version = None   # not a release
     def predict(self, x): return ndi.gaussian_filter(x, (0, 0, 1.5, 1.5), mode='mirror', truncate=4) / 13.0
 

@@ -17,7 +17,8 @@
 # # Training a cellnet model
 #
 # > The papermill notebook that trains, evaluates and (in release mode) packages a model: one run, one folder.
-#
+
+# %% [markdown]
 # It prepares the data sets a recipe names, trains one model per configuration (and per fold in cross-validation),
 # calibrates each on its training images, scores it on held-out images, and in release mode writes the model artifact
 # that `cellnet release` packages.

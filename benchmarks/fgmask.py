@@ -7,13 +7,17 @@ images (what `cellnet prepare` does); `2-fold` fits on half the images and score
 is calibrated on points, so this is the honest figure for centres inside).
 HeLa caveat: only the colony is annotated, debris is not, so there is no foreground truth to compute an IoU.
 
-    .venv/bin/python benchmarks/fgmask.py [--sets usiigaci hela-phc vgg-cells] [--vgg 20]
+    python benchmarks/fgmask.py [--sets usiigaci hela-phc vgg-cells] [--vgg 20]
+
+Writes results/bench/fgmask.json.
 """
 from __future__ import annotations
-import argparse, time
+import argparse, sys, time
+from pathlib import Path
 import numpy as np
 from PIL import Image
-from _common import load_set, SHARED
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import load_set, SHARED, result_name, write_result
 from cellnet.fgmask import fit_fgmask, _pixels
 
 def scores(model, imgs, pts, gts):
@@ -34,6 +38,8 @@ def main():
     ap.add_argument('--sets', nargs='+', default=['usiigaci', 'hela-phc', 'vgg-cells'])
     ap.add_argument('--vgg', type=int, default=20, help='VGG images used (of 100)')
     a = ap.parse_args()
+    t0 = time.time()
+    rows = {}
     print(f'{"set":10s} {"mode":8s} {"IoU":>6s} {"GT cov":>7s} {"inside":>7s} {"min in":>7s} {"fg":>5s} {"s/MP":>6s} {"cpu/MP":>6s}  model')
     for name in a.sets:
         names, imgs, pts = load_set(name)
@@ -49,6 +55,10 @@ def main():
             r2[te] = scores(m2, [imgs[i] for i in np.flatnonzero(te)], [pts[i] for i in np.flatnonzero(te)],
                             [gts[i] for i in np.flatnonzero(te)])[0]
         for mode, x in (('fit all', r), ('2-fold', r2)):
+            rows[f'{name}, {mode}'] = dict(iou=np.nanmean(x[:, 0]) if gts[0] is not None else None,
+                                           gt_covered=np.nanmean(x[:, 1]) if gts[0] is not None else None,
+                                           inside=x[:, 2].mean(), inside_min=x[:, 2].min(), foreground=x[:, 3].mean(),
+                                           s_per_mp=spm[0], cpu_s_per_mp=spm[1])
             print(f'{name:10s} {mode:8s} {np.nanmean(x[:, 0]) if gts[0] is not None else np.nan:6.3f} '
                   f'{np.nanmean(x[:, 1]) if gts[0] is not None else np.nan:7.3f} {x[:, 2].mean():7.4f} {x[:, 2].min():7.3f} '
                   f'{x[:, 3].mean():5.2f} {spm[0]:6.2f} {spm[1]:6.2f}  ' + (f'w={np.round(model.weights, 2).tolist()} thr={model.threshold:.2f} '
@@ -56,5 +66,6 @@ def main():
         if gts[0] is not None:
             worst = np.argsort(r[:, 0])[:3]
             print(f'{"":10s} lowest IoU: ' + ', '.join(f'{names[i]} {r[i, 0]:.2f}' for i in worst))
+    write_result(result_name(__file__, a, ap), rows, t0)
 
 if __name__ == '__main__': main()

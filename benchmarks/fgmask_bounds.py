@@ -11,15 +11,19 @@
    masks* of one half (BCE, 256² crops, batch 8, D4 flips), scored on the other half: what a learned segmentation
    model reaches with full mask supervision that users never have.
 
-    .venv/bin/python benchmarks/fgmask_bounds.py            # about 1.5 min of CPU per fold stage on 2 cores
-    .venv/bin/python benchmarks/fgmask_bounds.py --unet 600 # adds the U-Net: about 16 min per fold at one thread
+    python benchmarks/fgmask_bounds.py            # about 1.5 min of CPU per fold stage on 2 cores
+    python benchmarks/fgmask_bounds.py --unet 600 # adds the U-Net: about 16 min per fold at one thread
+
+Writes results/bench/fgmask_bounds.json (fgmask_bounds-unet=600.json with the U-Net).
 """
 from __future__ import annotations
-import argparse
+import argparse, sys, time
+from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
-from _common import load_set, SHARED, block_mean
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import load_set, SHARED, block_mean, result_name, write_result
 from cellnet.io import normalize_image
 from cellnet.fgmask import features, background_units, _logistic
 from cellnet.data import window, dihedral
@@ -85,11 +89,16 @@ def main():
     ap.add_argument('--unet', type=int, default=0, metavar='STEPS', help='also train the U-Net on the masks for STEPS steps per fold')
     ap.add_argument('--threads', type=int, default=1, help='torch threads of the U-Net (1: another benchmark can use the other core)')
     a = ap.parse_args()
+    t0 = time.time()
+    rows = {}
     names, imgs, _ = load_set('usiigaci')
     gts = [np.asarray(Image.open(SHARED/'usiigaci'/'masks'/(n.rsplit('.', 1)[0] + '.png'))) > 0 for n in names]
     for r in (1, 2, 3):
-        print(f'instance masks dilated by {r} px: IoU {np.mean([iou(ndi.distance_transform_edt(~g) <= r, g) for g in gts]):.3f}, '
-              f'eroded by {r} px: {np.mean([iou(ndi.distance_transform_edt(g) > r, g) for g in gts]):.3f}')
+        dilated = np.mean([iou(ndi.distance_transform_edt(~g) <= r, g) for g in gts])
+        eroded = np.mean([iou(ndi.distance_transform_edt(g) > r, g) for g in gts])
+        print(f'instance masks dilated by {r} px: IoU {dilated:.3f}, eroded by {r} px: {eroded:.3f}')
+        rows[f'instance masks dilated by {r} px'] = dict(iou=dilated)
+        rows[f'instance masks eroded by {r} px'] = dict(iou=eroded)
     f, rng = 2, np.random.default_rng(0)
     small = [block_mean(g.astype(np.float32), f) > 0.5 for g in gts]
     up = lambda m, g: np.pad(np.repeat(np.repeat(m, f, 0), f, 1), [(0, g.shape[0] - m.shape[0] * f), (0, g.shape[1] - m.shape[1] * f)], mode='edge')
@@ -115,6 +124,9 @@ def main():
         if a.unet:
             ms = unet_masks([norm[i] for i in tr], [gts[i] for i in tr], [norm[i] for i in te], a.unet, threads=a.threads)
             res[f'U-Net, {a.unet} steps'] += [iou(m, gts[i]) for m, i in zip(ms, te)]
-    for k, v in res.items(): print(f'trained on the instance masks, 2-fold, {k}: IoU {np.mean(v):.3f} (min {np.min(v):.3f})')
+    for k, v in res.items():
+        print(f'trained on the instance masks, 2-fold, {k}: IoU {np.mean(v):.3f} (min {np.min(v):.3f})')
+        rows[f'trained on the instance masks, 2-fold, {k}'] = dict(iou=np.mean(v), iou_min=np.min(v))
+    write_result(result_name(__file__, a, ap, unscored={'threads'}), rows, t0)
 
 if __name__ == '__main__': main()

@@ -1,15 +1,18 @@
 """The classical baseline: a Laplacian-of-Gaussian detector tuned (σ, threshold, polarity) on the shared sets.
 
-Run from the repository root: `.venv/bin/python benchmarks/log_baseline.py` (about 2 minutes on 2 idle cores).
+Run from the repository root: `python benchmarks/log_baseline.py` (about 2 minutes on 2 idle cores).
 Prints, per set, the tuned parameters and micro precision/recall/F1 with count errors of the number of
 detections (`rel` = Σ|Δ| / Σ true). Tuning and scoring on the same images is the baseline's best case;
-HeLa also gets leave-one-image-out numbers (tuned on 10 images, scored on the 11th)."""
+HeLa also gets leave-one-image-out numbers (tuned on 10 images, scored on the 11th).
+Writes results/bench/log_baseline.json."""
 import sys, time
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SHARED, load_set, equivalent_diameters, block_mean
+from _common import SHARED, load_set, equivalent_diameters, block_mean, result_name, write_result
 from cellnet.metrics import tune_log, micro_scores, count_errors, evaluate, log_detect
+
+TUNED = ('sigma', 'polarity', 'threshold', 'precision', 'recall', 'f1', 'mae', 'rmse', 'bias', 'rel')
 
 def show(name, best, scale=1):
     print(f"  {name}: σ={best['sigma'] * scale:g} px, {best['polarity']}, threshold {best['threshold']:.3f} → "
@@ -25,11 +28,14 @@ def leave_one_out(table):
     return {**micro_scores(held), **count_errors([r['n_pred'] for r in held], [r['n_gt'] for r in held])}
 
 t0 = time.perf_counter()
+started = time.time()
 print('HeLa phase contrast (11 training images, tol 8 px, published protocol)')
 names, ims, pts = load_set('hela-phc')
 best, table = tune_log(ims, pts, tol=8, grid=dict(sigma=(3, 4, 4.5, 5, 5.5, 6, 7, 8)))
 show('tuned on all 11', best)
+rows = {'hela-phc, tuned on all 11 @ 8 px': {k: best[k] for k in TUNED}}
 loo = leave_one_out(table)
+rows['hela-phc, leave-one-out @ 8 px'] = {k: loo[k] for k in ('precision', 'recall', 'f1', 'mae', 'rel')}
 print(f"  leave-one-out: P {loo['precision']:.3f} R {loo['recall']:.3f} F1 {loo['f1']:.3f}   "
       f"count MAE {loo['mae']:.1f} rel {loo['rel']:.3f}")
 print(f'  ({time.perf_counter() - t0:.0f} s)')
@@ -47,6 +53,7 @@ spts = [p * [0.5, 0.5, 1] for p in pts]   # Label Studio coordinates scale exact
 for tol, why in ((tol_measured, "half the median diameter, measured; the notes' 29 px"), (19, "the issue's figure")):
     best, _ = tune_log(small, spts, tol=tol / 2, grid=dict(sigma=(4, 5, 6, 7, 8, 10)))
     show(f'tol {tol:.1f} px ({why})', best, scale=2)
+    rows[f'usiigaci, tuned on all 28 @ {tol:.1f} px'] = {k: best[k] for k in TUNED} | dict(sigma=best['sigma'] * 2)
 print(f'  ({time.perf_counter() - t1:.0f} s)')
 
 t2 = time.perf_counter()
@@ -63,4 +70,6 @@ for seed in range(5):
     print(f"  draw {seed}: σ={best['sigma']}, {best['polarity']}, threshold {best['threshold']:.3f}, "
           f"train MAE {best['mae']:.1f} → test MAE {maes[-1]:.2f}")
 print(f'  test count MAE {np.mean(maes):.2f} ± {np.std(maes):.2f} (mean ± std over draws)')
+rows['vgg-cells, N = 32, count MAE'] = dict(mean=float(np.mean(maes)), std=float(np.std(maes)), draws=maes)
 print(f'  ({time.perf_counter() - t2:.0f} s; total {time.perf_counter() - t0:.0f} s)')
+write_result(result_name(__file__), rows, started)

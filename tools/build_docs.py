@@ -5,7 +5,8 @@ The input is the one `nbdev_docs` gives Quarto: nbdev's own notebook processing 
 run, `#| hide` and `#| export` sources dropped, backtick doclinks turned into links, `# Title` / `> summary`
 turned into front matter). Each processed notebook then becomes one page through pandoc (from
 `pypandoc-binary`), with the sidebar that `nbs/sidebar.yml` gives Quarto, a table of contents and a
-client-side search index. Nothing is fetched from the network: the site works from a folder.
+client-side search index. Nothing is fetched from the network: the site works from a folder. Results markers in
+markdown (`<!-- results -->`, `<!-- results: hela -->`) become tables of the benchmark result files (tools/results.py).
 Why this engine, and what it does with each cell option: nbs/explanations/docs.ipynb.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from results import expand as expand_results
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = Path(__file__).resolve().parent / 'docs'
@@ -178,6 +180,12 @@ class CellRenderer:
             parts += [o for o in outs if o]
         if not parts: return ''
         return fence('\n\n'.join(parts), ' {.cell}', ':') if opts.get('output') != 'asis' else '\n\n'.join(parts)
+
+
+def with_results(cells: list, bench: Path) -> list:
+    "The cells with the results markers of their markdown replaced by tables from the result files in `bench`."
+    return [dict(c, source=expand_results(_text(c.get('source')), bench)) if c.get('cell_type') == 'markdown' else c
+            for c in cells]
 
 
 def front_matter(nb: dict) -> tuple[dict, list]:
@@ -468,7 +476,8 @@ def build(root: Path = ROOT, out: Path | None = None, jobs: int = 2, reuse_proc:
         src = p.relative_to(proc).as_posix()
         fm, cells = front_matter(json.loads(p.read_text(encoding='utf-8')))
         url = page_url(src, fm)
-        site.pages[url] = Page(src, url, str(fm.get('title') or src), str(fm.get('description') or ''), cells)
+        site.pages[url] = Page(src, url, str(fm.get('title') or src), str(fm.get('description') or ''),
+                               with_results(cells, root / 'results' / 'bench'))
         site.by_src[src] = url
     groups = [(t, [site.by_src[s] for s in srcs if s in site.by_src])
               for t, srcs in sidebar_entries(nbs / 'sidebar.yml', list(site.by_src))]

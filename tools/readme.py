@@ -3,10 +3,12 @@
     python tools/readme.py          # write README.md
     python tools/readme.py --check  # exit 1 if README.md is out of date
 
-Markdown cells are copied, code cells become ```python blocks (cells marked `#| hide` are left out), and links relative
-to nbs/ are rewritten relative to the repository root."""
+Markdown cells are copied, code cells become ```python blocks (cells marked `#| hide` are left out), links relative
+to nbs/ are rewritten relative to the repository root, and the `<!-- results -->` marker becomes the summary of the
+benchmark result files (tools/results.py), as on the docs' home page."""
 import json, re, sys
 from pathlib import Path
+from results import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +25,7 @@ def render(nb_path: Path = ROOT / 'nbs/index.ipynb') -> str:
         else:
             # links and images relative to nbs/ → relative to the root (absolute URLs and anchors untouched)
             src = re.sub(r'(\]\()(?!https?:|#|/)([^)]+\))', r'\1nbs/\2', src)
-            parts.append(src)
+            parts.append(expand(src))
     return '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':

@@ -1,0 +1,158 @@
+"""Markdown tables from the benchmark result files, so that the docs render their figures instead of typing them.
+
+A benchmark script (`benchmarks/*.py`) writes `results/bench/<name>.json` = {"meta": {command, commit, date, seconds,
+cores}, "rows": {row name: {metric: value}}}. Markdown in the notebooks holds markers that `tools/readme.py` and
+`tools/build_docs.py` replace with tables from those files:
+
+- `<!-- results -->`: the summary (one row per claim in `SUMMARY`: what, command, figure, goal);
+- `<!-- results: KEY -->`: every row of the benchmark `KEY` of `BENCHMARKS`, with how it was measured.
+
+A file is found by the command that wrote it (its `meta.command`), so a figure always comes from the documented
+command; where none has, the table says so and gives the command. Standard library only: the docs build without cellnet.
+
+    python tools/results.py            # print the summary
+    python tools/results.py hela       # print one benchmark's table"""
+from __future__ import annotations
+import json, re, shlex, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / 'results' / 'bench'
+
+BENCHMARKS = {  # key → the command whose result file backs the docs' figures
+    'hela': 'python benchmarks/hela.py --folds 2 --threads 1',
+    'release_kfold': 'python benchmarks/release_kfold.py --folds 2 --threads 1',
+    'usiigaci_sparse': 'python benchmarks/usiigaci_sparse.py --steps 2400 --threads 1 --cell-size per-image',
+    'cross': 'python benchmarks/cross.py --experiment unseen_microscope --cell-size per-image --threads 1',
+    'vgg': 'python benchmarks/vgg.py --experiment overlapping --draws 5 --threads 1',
+    'log_baseline': 'python benchmarks/log_baseline.py',
+    'default_model': 'python benchmarks/default_model.py',
+    'count_speed': 'python benchmarks/count_speed.py',
+    'train_speed': 'python benchmarks/train_speed.py',
+    'fgmask': 'python benchmarks/fgmask.py',
+    'fgmask_bounds': 'python benchmarks/fgmask_bounds.py',
+}
+
+# The README's claims: (what, benchmark, figure template, goal). In a template, {ROW|METRIC:FORMAT} is that row's metric.
+SUMMARY = [
+    ('HeLa, held-out images (2-fold): F1 of the centres at 8 px', 'hela',
+     '{cellnet on hela-phc|f1:.3f} (tuned LoG {LoG on hela-phc (mean of folds)|f1:.3f})', '≥ 0.97'),
+    ('Usiigaci, the shipped recipe on held-out images (2-fold): F1 at 19 px, centres count error', 'release_kfold',
+     '{cellnet on usiigaci|f1:.3f}, {cellnet on usiigaci|peaks_rel:.1%} (tuned LoG {LoG on usiigaci (mean of folds)|f1:.3f}, '
+     '{LoG on usiigaci (mean of folds)|count_rel:.1%})', 'above the tuned LoG'),
+    ('Sparse clicks: Usiigaci trained on half of the centroids, jittered by 3 px; F1 at 19 px, centres count error '
+     '(flips averaged)', 'usiigaci_sparse',
+     '{cellnet, flips averaged @ 19.0 px|f1:.3f}, {cellnet, flips averaged @ 19.0 px|peaks_rel:.1%}', '≥ 0.85, ≤ 10 %'),
+    ('Unseen microscope: HeLa → Usiigaci, Usiigaci → HeLa; F1 (relative threshold, eight symmetries averaged)', 'cross',
+     '{hela-phc → usiigaci, each image at its own cell size, relative threshold, D4 averaged|f1:.3f}, '
+     '{usiigaci → hela-phc, relative threshold, D4 averaged|f1:.3f}', '≥ 0.80'),
+    ('VGG synthetic cells, N = 32: count MAE over 5 draws', 'vgg',
+     '{cellnet count MAE|mean:.2f} ± {cellnet count MAE|std:.2f}', '≤ 2.9 (stretch ≤ 2.3)'),
+    ('Speed: `cellnet count` on 2048×1536 frames, end to end; peak memory on a 10k×10k image', 'count_speed',
+     '{cellnet count, 16 frames|mp_s:.2f} MP/s; {cellnet count, 10k×10k|peak_gb:.2f} GB', '≥ 3 MP/s; < 4 GB'),
+]
+
+HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
+           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB'}
+
+def spec(column: str) -> str:
+    "The format of a table column: scores to 3 decimals, errors in cells to 2, relative errors as percentages."
+    if column in ('f1', 'precision', 'recall', 'iou') or column.endswith('_f1'): return '.3f'
+    if column == 'rel' or column.endswith('_rel'): return '.1%'
+    if column in ('mae', 'mean', 'std', 'draws', 'mp_s', 'peak_gb') or column.endswith(('_mae', '_s', '_mp')): return '.2f'
+    return '.3g'
+
+FIELD = re.compile(r'\{([^{}|]+)\|(\w+)(?::([^{}]*))?\}')
+MARKER = re.compile(r'^[ \t]*<!--\s*results(?::\s*([\w-]+))?\s*-->[ \t]*$', re.M)
+
+
+def same_command(a: str, b: str) -> bool:
+    "Whether two command lines are the same words (quoting and spacing aside)."
+    try: return shlex.split(a) == shlex.split(b)
+    except ValueError: return a.split() == b.split()
+
+
+def find(command: str, bench: Path = BENCH) -> dict | None:
+    "The newest result file in `bench` written by `command` (its `meta.command`), or None."
+    found = []
+    for f in sorted(bench.glob('*.json')):
+        try: res = json.loads(f.read_text())
+        except (OSError, json.JSONDecodeError): continue
+        meta = res.get('meta') if isinstance(res, dict) else None
+        if isinstance(meta, dict) and same_command(str(meta.get('command', '')), command): found.append(res)
+    return max(found, key=lambda r: str(r['meta'].get('date', ''))) if found else None
+
+
+def fmt(v, number_format: str = '.3g') -> str:
+    "A value for a table: a number in `number_format` (integers as they are), a list of numbers joined, text escaped."
+    if v is None: return ''
+    if isinstance(v, bool) or isinstance(v, int): return str(v)
+    if isinstance(v, float): return format(v, number_format)
+    if isinstance(v, list): return ', '.join(fmt(x, number_format) for x in v)
+    return str(v).replace('|', '\\|')
+
+
+def fill(template: str, rows: dict) -> str:
+    "`template` with each {ROW|METRIC:FORMAT} replaced by that figure (a missing one is named, not guessed)."
+    def one(m):
+        row, metric, number_format = m.group(1), m.group(2), m.group(3)
+        v = rows.get(row, {}).get(metric)
+        return f'(no {metric} in row {row!r})' if v is None else fmt(v, number_format or spec(metric))
+    return FIELD.sub(one, template)
+
+
+def measured(meta: dict) -> str:
+    "How a file was measured, in one line."
+    return (f"`{meta.get('command')}` at commit `{meta.get('commit')}`, {str(meta.get('date', ''))[:10]}, "
+            f"{meta.get('seconds')} s on {meta.get('cores')} cores")
+
+
+def absent(key: str) -> str:
+    return f'*Not measured at this version — run `{BENCHMARKS[key]}`.*'
+
+
+def summary(bench: Path = BENCH) -> str:
+    "The summary table: one row per claim of `SUMMARY`, from the files of their commands."
+    lines = ['| | command | result | goal |', '|---|---|---|---|']
+    for what, key, template, goal in SUMMARY:
+        res = find(BENCHMARKS[key], bench)
+        figure = f"{fill(template, res['rows'])} (commit `{res['meta'].get('commit')}`)" if res else \
+            'not measured at this version'
+        lines.append(f'| {what} | `{BENCHMARKS[key]}` | {figure} | {goal} |')
+    return '\n'.join(lines)
+
+
+def columns(rows: dict) -> list[str]:
+    "The metrics a table shows: every number or list of numbers in the rows, in the order they first appear."
+    cols = {}
+    for r in rows.values():
+        for k, v in r.items():
+            numbers = isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(x, (int, float)) for x in v))
+            if numbers and not isinstance(v, bool): cols[k] = True
+    return list(cols)
+
+
+def table(key: str, bench: Path = BENCH) -> str:
+    "Every row of benchmark `key`'s result file as a markdown table, with how it was measured."
+    res = find(BENCHMARKS[key], bench)
+    if res is None: return absent(key)
+    rows, cols = res['rows'], columns(res['rows'])
+    lines = ['| | ' + ' | '.join(HEADERS.get(c, c) for c in cols) + ' |', '|---' * (len(cols) + 1) + '|']
+    for name, r in rows.items():
+        cells = [fmt(r.get(c), spec(c)) for c in cols]
+        lines.append(f'| {fmt(name)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + f'\n\nMeasured by {measured(res["meta"])}.'
+
+
+def expand(markdown: str, bench: Path = BENCH) -> str:
+    "`markdown` with each results marker replaced by its table."
+    def one(m):
+        key = m.group(1)
+        if key is None: return summary(bench)
+        if key not in BENCHMARKS: raise KeyError(f'results marker names {key!r}, not a benchmark of tools/results.py')
+        return table(key, bench)
+    return MARKER.sub(one, markdown)
+
+
+if __name__ == '__main__':
+    print(table(sys.argv[1]) if len(sys.argv) > 1 else summary())

@@ -3,7 +3,7 @@ Playwright (npm `playwright-core`, in tests/browser/) in Debian's Chromium, and 
 the first image's mask marked BAD with its button, the second image's annotation marked `fully` with the keyboard,
 every other cell unchanged. The screenshot goes to .ci/artifacts/widgets/review.png.
 
-The widget callbacks themselves are tested headless in nbs/15_widgets.ipynb; this test covers what only a browser
+The widget callbacks themselves are tested headless in nbs/17_widgets.ipynb; this test covers what only a browser
 shows: that the widgets render in the app, that a click and a key press reach the kernel, and that the file changes.
 What it needs (chromium, node, npm, the npm package) is installed here when missing; without root or apt-get it
 skips, saying so."""

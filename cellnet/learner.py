@@ -43,8 +43,7 @@ DEFAULTS = dict(
 EXPERIMENTS = {
     'default': {},
     'sigma': {'sigma': [2.0, 3.0, 5.0]},
-    'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0), dict(low=1.0, high=99.8, center=50), dict(mad=[15, 45])]},
-    'appearance': {'variants': [{}, {'aug.intensity': dict(brightness=0.2, contrast=0.5, gamma=0.5), 'aug.degrade': True}]},  # see 'An unseen microscope'
+    'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0), dict(mad=[15, 45])]},
     'loss': {'variants': [{'loss': 'mse'}, {'loss': 'mse+count'}, {'loss': 'bayes'}, {'loss': 'kl+cc+count', 'loss_params': {'weights': {'count': 1.0}}},  # KL and CC are blind to the total
                           {'loss': 'bce', 'model.output': 'sigmoid'}]},
     'encoder': {'model.encoder': ['tu-mobilenetv3_small_100', 'resnet18', 'efficientnet-b0']},

@@ -44,8 +44,7 @@ EXPERIMENTS = {
     'default': {},
     'sigma': {'sigma': [2.0, 3.0, 5.0]},
     'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0), dict(mad=[15, 45])]},
-    'loss': {'variants': [{'loss': 'mse'}, {'loss': 'mse+count'}, {'loss': 'bayes'}, {'loss': 'kl+cc+count', 'loss_params': {'weights': {'count': 1.0}}},  # KL and CC are blind to the total
-                          {'loss': 'bce', 'model.output': 'sigmoid'}]},
+    'loss': {'loss': ['mse', 'mse+count', 'bayes']},
     'encoder': {'model.encoder': ['tu-mobilenetv3_small_100', 'resnet18', 'efficientnet-b0']},
     # cells of one size that overlap, counted by the integral: the VGG recipe (see the training page); for your own
     # data, override `data`, `cell_diameter` (the working size) and `normalize.values` (the files' range; 8-bit here)
@@ -74,16 +73,14 @@ def experiment_configs(experiment: str = 'default', overrides: dict | None = Non
     if experiment not in EXPERIMENTS:
         raise CellnetError(f"unknown experiment {experiment!r}; known: {', '.join(EXPERIMENTS)}")
     changes = {**EXPERIMENTS[experiment], **(overrides or {})}
-    variants = changes.pop('variants', [{}])   # settings that change together, e.g. a loss and the output it needs
     sweep = {k: v for k, v in changes.items() if _is_sweep(k, v)}
     cfgs = []
-    for variant in variants:
-        for values in itertools.product(*sweep.values()) if sweep else [()]:
-            cfg = copy.deepcopy(DEFAULTS)
-            chosen = {**variant, **dict(zip(sweep, values))}
-            for k, v in {**changes, **chosen}.items(): _set(cfg, k, copy.deepcopy(v))
-            cfg['experiment'], cfg['sweep'] = experiment, chosen
-            cfgs.append(cfg)
+    for values in itertools.product(*sweep.values()) if sweep else [()]:
+        cfg = copy.deepcopy(DEFAULTS)
+        chosen = dict(zip(sweep, values))
+        for k, v in {**changes, **chosen}.items(): _set(cfg, k, copy.deepcopy(v))
+        cfg['experiment'], cfg['sweep'] = experiment, chosen
+        cfgs.append(cfg)
     return cfgs
 
 # %% ../nbs/10_learner.ipynb
@@ -164,8 +161,7 @@ class Trainer:
         steps = max(cfg['steps'], 1)   # OneCycleLR divides by zero where the warm-up is exactly one step (10 steps at 0.1)
         self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg['lr'], total_steps=steps,
                                                          pct_start=0.1 if steps != 10 else 0.15)
-        self.loss_fn = make_loss(cfg['loss'], output=cfg['model']['output'], density_scale=cfg['model']['density_scale'],
-                                 **cfg['loss_params'])
+        self.loss_fn = make_loss(cfg['loss'], density_scale=cfg['model']['density_scale'], **cfg['loss_params'])
         self.step, self.history = 0, []
         self.ckpt = self.run_dir / 'checkpoint.pt'
         if self.ckpt.exists(): self._resume()
@@ -215,7 +211,7 @@ class Trainer:
         self.net.eval(); o = self.cfg['model']
         def fwd(x):
             with torch.inference_mode():
-                return density_from_output(self.net(torch.from_numpy(x)), o['output'], o['density_scale']).numpy()
+                return density_from_output(self.net(torch.from_numpy(x)), o['density_scale']).numpy()
         return predict_density(image, tta_predict(fwd, tta))
 
     def evaluate(self, images: list[TrainImage], threshold: float | None = None, tta: bool | str = False) -> dict:

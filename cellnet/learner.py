@@ -36,7 +36,7 @@ DEFAULTS = dict(
                centre_radius=16),                      # each at the centre of mass of its cell (cellnet.metrics.find_peaks)
     count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
     calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
-    folds=5, fold=-1,                # crossval: k folds; fold >= 0 runs one fold (a job-array element)
+    folds=5,                         # crossval: k folds (train.ipynb's parameter `fold` runs one: a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
 )
 

@@ -6,12 +6,11 @@
 from __future__ import annotations
 from collections.abc import Mapping
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from .target import check_points, heatmap, loss_mask
 
 # %% auto 0
-__all__ = ['INTENSITY', 'DEGRADE', 'AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'resize', 'jitter_intensity',
-           'degrade', 'make_training_example']
+__all__ = ['INTENSITY', 'AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'resize', 'jitter_intensity',
+           'make_training_example']
 
 # %% ../nbs/06_data.ipynb
 def crop(a: np.ndarray, y0: int, x0: int, size: int, fill=0) -> np.ndarray:
@@ -81,16 +80,8 @@ def jitter_intensity(image: np.ndarray, rng: np.random.Generator, brightness: fl
     return ((x - m) * c + m + rng.uniform(-brightness, brightness)).astype(np.float32)
 
 # %% ../nbs/06_data.ipynb
-def degrade(image: np.ndarray, rng: np.random.Generator, blur: float = 1.0, noise: float = 0.03) -> np.ndarray:
-    "Random defocus (Gaussian blur of σ ~ U(0, `blur`) px, half of the time) and sensor noise (std ~ U(0, `noise`))."
-    s = rng.uniform(0, blur) if rng.random() < 0.5 else 0.0
-    x = gaussian_filter(image, s) if s > 0 else image
-    return (x + rng.normal(0, rng.uniform(0, noise), image.shape)).astype(np.float32)
-
-# %% ../nbs/06_data.ipynb
 INTENSITY = dict(brightness=0.1, contrast=0.2, gamma=0.2)   # what `aug['intensity'] = True` means
-DEGRADE = dict(blur=1.0, noise=0.03)                        # what `aug['degrade'] = True` means
-AUG = dict(d4=True, intensity=True, degrade=True, scale=(1.0, 1.0))   # all augmentations on; no scale change
+AUG = dict(d4=True, intensity=True, scale=(1.0, 1.0))   # all augmentations on; no scale change
 
 def _field(sample, key: str, default=None):
     "`sample[key]` of a mapping, `sample.key` of an object."
@@ -102,8 +93,7 @@ def make_training_example(sample, size: int, sigma: float, radius: float = 24, r
     rng = np.random.default_rng() if rng is None else rng
     aug = dict(aug or {})
     if set(aug) - set(AUG): raise ValueError(f'unknown augmentation settings {sorted(set(aug) - set(AUG))} (known: {sorted(AUG)})')
-    jitter, degradation = (dict(default) if aug.get(k) is True else dict(aug.get(k) or {})
-                           for k, default in (('intensity', INTENSITY), ('degrade', DEGRADE)))
+    jitter = dict(INTENSITY) if aug.get('intensity') is True else dict(aug.get('intensity') or {})
     name = _field(sample, 'id', 'sample')
     image, fgmask, status = np.asarray(_field(sample, 'image'), np.float32), _field(sample, 'fgmask'), _field(sample, 'annotation_status')
     if image.ndim != 2: raise ValueError(f'{name}: image must be H×W, got shape {image.shape}')
@@ -120,8 +110,7 @@ def make_training_example(sample, size: int, sigma: float, radius: float = 24, r
     if aug.get('d4'):
         k = int(rng.integers(8))
         crops, pts = [dihedral(c, k) for c in crops], dihedral_points(pts, (size, size), k)
-    x = degrade(crops[0], rng, **degradation) if degradation else crops[0]
-    x = jitter_intensity(x, rng, **jitter) if jitter else x
+    x = jitter_intensity(crops[0], rng, **jitter) if jitter else crops[0]
     y = heatmap(pts, (size, size), sigma)
     mask = loss_mask((size, size), pts, crops[2] if fgmask is not None else None, status, radius * f) * crops[1]
     return x[None], y[None], mask[None].astype(np.float32), pts.astype(np.float32)

@@ -13,8 +13,10 @@ from PIL import Image
 from .io import CellnetError, load_image, normalize_image, atomic_write, save_npy, save_json
 
 # %% auto 0
-__all__ = ['FEATURES', 'LIVE', 'DEAD', 'BACKGROUND', 'UNCERTAIN', 'FgMaskError', 'raw_features', 'background_units', 'features',
-           'FgMaskModel', 'as_points', 'fit_fgmask', 'check_fgmask', 'overlay', 'write_fgmasks']
+__all__ = ['FEATURES', 'LIVE', 'DEAD', 'BACKGROUND', 'UNCERTAIN', 'SAMPLE_RADIUS', 'BG_DISTANCE', 'BG_SAMPLES', 'MIN_POINTS',
+           'MISS_FRACTION', 'THRESHOLD_RANGE', 'OBJECT_FRACTION', 'BISECTION_STEPS', 'FIT_SEED', 'FgMaskError',
+           'raw_features', 'background_units', 'features', 'FgMaskModel', 'as_points', 'fit_fgmask', 'check_fgmask',
+           'overlay', 'write_fgmasks']
 
 # %% ../nbs/03_fgmask.ipynb
 class FgMaskError(CellnetError):
@@ -167,6 +169,16 @@ def _near(p, shape, r):
     return flat, ids[ri.ravel()[flat], ci.ravel()[flat]]
 
 # %% ../nbs/03_fgmask.ipynb
+SAMPLE_RADIUS = 3.0      # px around a point whose pixels are its samples: inside even a small cell
+BG_DISTANCE = 20.0       # px: farther from every point (about a cell away) a flat pixel may be background
+BG_SAMPLES = 2000        # random background pixels per image: plenty for three weights, and cheap
+MIN_POINTS = 10          # below this many annotated points, too few samples for a regression: equal weights
+MISS_FRACTION = 0.005    # the fraction of annotated points the final masks may miss: some clicks sit on a cell's edge
+THRESHOLD_RANGE = (3.0, 12.0)   # background spreads: below, noise passes; above, stricter than a clear texture edge
+OBJECT_FRACTION = 0.25   # object_min = this × the small objects' area per point (about a cell): dust is much smaller
+BISECTION_STEPS = 6      # the threshold to (12 − 3) / 2⁶ ≈ 0.14 spreads; each step cleans every score map again
+FIT_SEED = 0             # the background samples are drawn at random: the same fit every time
+
 def _logistic(X, y, l2=1e-3, iters=25):
     "Class-balanced L2 logistic regression by Newton's method: weights (without the bias)."
     sw = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1))
@@ -189,29 +201,27 @@ def _inside(model, scores, fgs) -> float:
     "Fraction of the annotated points `fgs` (one N×3 array per score map) inside `model`'s cleaned masks."
     return float(np.concatenate([model.clean(s)[_pixels(p, s.shape)] for s, p in zip(scores, fgs)]).mean())
 
-def _calibrate(model, scores, fgs, target, lo, hi, n_steps):
-    """`(model with the highest threshold in [lo, hi] whose masks hold `target` of the points, whether any does)`.
+def _calibrate(model, scores, fgs, target):
+    """`(model with the highest threshold in THRESHOLD_RANGE whose masks hold `target` of the points, whether any does)`.
     Bisection: every clean-up step is monotone, so the fraction inside never grows with the threshold."""
     ok = lambda t: _inside(replace(model, threshold=t), scores, fgs) >= target
-    lo, hi = float(lo), float(hi)
+    lo, hi = map(float, THRESHOLD_RANGE)
     if ok(hi): return replace(model, threshold=hi), True
     if not ok(lo): return replace(model, threshold=lo), False
-    for _ in range(n_steps):
+    for _ in range(BISECTION_STEPS):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
     return replace(model, threshold=lo), True
 
-def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: int = 2000, quantile: float = 0.005,
-               thr_default: float = 6.0, thr_floor: float = 3.0, thr_cap: float = 12.0, min_points: int = 10,
-               obj_frac: float = 0.25, n_steps: int = 6, seed: int = 0, **clean) -> FgMaskModel:
+def fit_fgmask(images, points, **clean) -> FgMaskModel:
     """Fit a data set's `FgMaskModel` from its images (iterable of H×W arrays) and points (N×3 each, same order).
 
-    Weights: logistic regression of point neighbourhoods vs background samples (defaults below `min_points`
-    annotated points). `object_min`: `obj_frac` × the 5% quantile of the objects' areas per point they hold.
-    Threshold: the highest in [`thr_floor`, `thr_cap`] (bisection, `n_steps`) whose *final* masks hold all but
-    `quantile` of the annotated points (`thr_default` without points); if none does, the shrink (negative
-    `margin`) is dropped. `clean`: fixed `FgMaskModel` clean-up parameters (a given one is not fitted)."""
-    rng = np.random.default_rng(seed)
+    Weights: logistic regression of point neighbourhoods vs background samples (equal weights below `MIN_POINTS`
+    annotated points). `object_min`: `OBJECT_FRACTION` × the 5% quantile of the objects' areas per point they hold.
+    Threshold: the highest in `THRESHOLD_RANGE` (bisection, `BISECTION_STEPS`) whose *final* masks hold all but
+    `MISS_FRACTION` of the annotated points (`FgMaskModel`'s default without points); if none does, the shrink
+    (negative `margin`) is dropped. `clean`: fixed `FgMaskModel` clean-up parameters (a given one is not fitted)."""
+    rng = np.random.default_rng(FIT_SEED)
     pos, neg, pos_point, kept = [], [], [], []   # `pos_point`: the (global) index of the point a `pos` row belongs to
     n_fg = 0
     try: pairs = list(enumerate(zip(images, points, strict=True)))
@@ -223,32 +233,32 @@ def fit_fgmask(images, points, r_pos: float = 3.0, bg_dist: float = 20.0, n_bg: 
         F = features(img); Z = F.reshape(len(FEATURES), -1); shape = np.shape(img)
         fg, bg = p[p[:, 2] != BACKGROUND], p[p[:, 2] == BACKGROUND]
         if len(fg): kept.append((F, fg))   # for the threshold: the final masks must hold these points
-        flat, owner = _near(fg, shape, r_pos)
+        flat, owner = _near(fg, shape, SAMPLE_RADIUS)
         pos.append(Z[:, flat].T); pos_point.append(owner + n_fg); n_fg += len(fg)
-        neg.append(Z[:, _near(bg, shape, r_pos)[0]].T)
+        neg.append(Z[:, _near(bg, shape, SAMPLE_RADIUS)[0]].T)
         mk = np.ones(shape, bool)
         if len(fg): mk[_pixels(fg, shape)] = False
         zm = Z.mean(0)
-        auto = np.flatnonzero(((ndi.distance_transform_edt(mk) > bg_dist) if len(fg) else mk).ravel() & (zm < np.median(zm)))
-        neg.append(Z[:, rng.choice(auto, min(len(auto), n_bg), replace=False)].T)
+        auto = np.flatnonzero(((ndi.distance_transform_edt(mk) > BG_DISTANCE) if len(fg) else mk).ravel() & (zm < np.median(zm)))
+        neg.append(Z[:, rng.choice(auto, min(len(auto), BG_SAMPLES), replace=False)].T)
     pos, neg = np.concatenate(pos or [np.zeros((0, 3))]), np.concatenate(neg or [np.zeros((0, 3))])
     w = np.ones(len(FEATURES))
-    if n_fg >= min_points and len(neg):
+    if n_fg >= MIN_POINTS and len(neg):
         fitted = np.clip(_logistic(np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]), 0, None)
         if fitted.sum() > 0: w = fitted
     w = w / w.sum()
-    model = FgMaskModel(weights=list(w), threshold=float(thr_default), n_points=int(n_fg), **clean)
+    model = FgMaskModel(weights=list(w), n_points=int(n_fg), **clean)
     if not n_fg: return model
     scores = [np.tensordot(np.asarray(model.weights, np.float32), F, 1) for F, _ in kept]; fgs = [p for _, p in kept]
     point_score = np.full(n_fg, -np.inf); np.maximum.at(point_score, np.concatenate(pos_point), pos @ w)
-    model.threshold = float(np.clip(np.quantile(point_score, quantile), thr_floor, thr_cap))  # a first guess
+    model.threshold = float(np.clip(np.quantile(point_score, MISS_FRACTION), *THRESHOLD_RANGE))  # a first guess
     if 'object_min' not in clean:
         probe = replace(model, object_min=0.0)
         areas = np.concatenate([_area_per_point(probe.clean(s), p) for s, p in zip(scores, fgs)])
-        if len(areas): model.object_min = float(max(FgMaskModel.object_min, obj_frac * np.quantile(areas, 0.05)))
-    model, held = _calibrate(model, scores, fgs, 1 - quantile, thr_floor, thr_cap, n_steps)
+        if len(areas): model.object_min = float(max(FgMaskModel.object_min, OBJECT_FRACTION * np.quantile(areas, 0.05)))
+    model, held = _calibrate(model, scores, fgs, 1 - MISS_FRACTION)
     if not held and 'margin' not in clean and model.margin < 0:   # small cells: the shrink loses points, drop it
-        model, _ = _calibrate(replace(model, margin=0.0), scores, fgs, 1 - quantile, thr_floor, thr_cap, n_steps)
+        model, _ = _calibrate(replace(model, margin=0.0), scores, fgs, 1 - MISS_FRACTION)
     return model
 
 # %% ../nbs/03_fgmask.ipynb
@@ -294,8 +304,7 @@ def _load_cached_model(path: Path):
     if not isinstance(d, dict) or 'model' not in d: raise FgMaskError(f"{path}: has no 'model' entry")
     return FgMaskModel.from_dict(d['model'], str(path))
 
-def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None = None, refit: bool = False,
-                  **fit_params) -> dict:
+def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None = None, refit: bool = False) -> dict:
     "Fit (or reuse) a model, write each image's mask and overlay under `out_dir/cache`: `{id: 'ok' | 'BAD'}`."
     cache = Path(out_dir)/'cache'; model_file = cache/'fgmask_model.json'
     pts = {k: as_points(points.get(k), f'points of {k}') for k in images}
@@ -305,7 +314,7 @@ def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None
         except CellnetError as e: report[k] = {'status': 'BAD', 'problems': [str(e)]}
     if model is None and model_file.exists() and not refit: model = _load_cached_model(model_file)
     if model is None:
-        model = fit_fgmask((load_image(images[k]) for k in readable), [pts[k] for k in readable], **fit_params)
+        model = fit_fgmask((load_image(images[k]) for k in readable), [pts[k] for k in readable])
     for k in readable:
         img = load_image(images[k]); mask = model.predict(img)
         problems = check_fgmask(mask, pts[k])

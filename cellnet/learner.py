@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_learner.ipynb 3
 from __future__ import annotations
-import copy, csv, dataclasses, io, itertools, json, math, time
+import copy, csv, io, itertools, json, math, time
 from datetime import datetime
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from .predict import MODEL_API_VERSION, predict_density, tta_predict, rescale
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
            'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
            'calibrate_threshold', 'choose_count', 'calibrate_density_scale', 'calibrate', 'Ensemble', 'fit_model',
-           'pseudo_label', 'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
+           'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/12_learner.ipynb
 DEFAULTS = dict(
@@ -35,19 +35,15 @@ DEFAULTS = dict(
                centre_radius=16),                      # each at the centre of mass of its cell (cellnet.metrics.find_peaks)
     count='integral',                # what a model's count is: 'integral' or 'peaks' (chosen at calibration, see below)
     calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
-    self_training=dict(at=0.0, threshold=0.7),   # at this fraction of the steps (0: off), sparse images gain the model's confident centres (see "Self-training")
-    folds=5, fold=-1,                # crossval: k folds; fold >= 0 runs one fold (a job-array element)
+    folds=5,                         # crossval: k folds (train.ipynb's parameter `fold` runs one: a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
 )
 
 EXPERIMENTS = {
     'default': {},
     'sigma': {'sigma': [2.0, 3.0, 5.0]},
-    'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0), dict(low=1.0, high=99.8, center=50), dict(mad=[15, 45])]},
-    'appearance': {'variants': [{}, {'aug.intensity': dict(brightness=0.2, contrast=0.5, gamma=0.5), 'aug.degrade': True}]},  # see 'An unseen microscope'
-    'loss': {'variants': [{'loss': 'mse'}, {'loss': 'mse+count'}, {'loss': 'bayes'}, {'loss': 'kl+cc+count', 'loss_params': {'weights': {'count': 1.0}}},  # KL and CC are blind to the total
-                          {'loss': 'bce', 'model.output': 'sigmoid'}]},
-    'self_training': {'self_training.at': [0.0, 0.5]},
+    'xnorm_per_channel': {'normalize': [dict(low=1.0, high=99.8), dict(low=0.0, high=100.0), dict(mad=[15, 45])]},
+    'loss': {'loss': ['mse', 'mse+count', 'bayes']},
     'encoder': {'model.encoder': ['tu-mobilenetv3_small_100', 'resnet18', 'efficientnet-b0']},
     # cells of one size that overlap, counted by the integral: the VGG recipe (see the training page); for your own
     # data, override `data`, `cell_diameter` (the working size) and `normalize.values` (the files' range; 8-bit here)
@@ -76,16 +72,14 @@ def experiment_configs(experiment: str = 'default', overrides: dict | None = Non
     if experiment not in EXPERIMENTS:
         raise CellnetError(f"unknown experiment {experiment!r}; known: {', '.join(EXPERIMENTS)}")
     changes = {**EXPERIMENTS[experiment], **(overrides or {})}
-    variants = changes.pop('variants', [{}])   # settings that change together, e.g. a loss and the output it needs
     sweep = {k: v for k, v in changes.items() if _is_sweep(k, v)}
     cfgs = []
-    for variant in variants:
-        for values in itertools.product(*sweep.values()) if sweep else [()]:
-            cfg = copy.deepcopy(DEFAULTS)
-            chosen = {**variant, **dict(zip(sweep, values))}
-            for k, v in {**changes, **chosen}.items(): _set(cfg, k, copy.deepcopy(v))
-            cfg['experiment'], cfg['sweep'] = experiment, chosen
-            cfgs.append(cfg)
+    for values in itertools.product(*sweep.values()) if sweep else [()]:
+        cfg = copy.deepcopy(DEFAULTS)
+        chosen = dict(zip(sweep, values))
+        for k, v in {**changes, **chosen}.items(): _set(cfg, k, copy.deepcopy(v))
+        cfg['experiment'], cfg['sweep'] = experiment, chosen
+        cfgs.append(cfg)
     return cfgs
 
 # %% ../nbs/12_learner.ipynb
@@ -167,10 +161,8 @@ class Trainer:
         steps = max(cfg['steps'], 1)   # OneCycleLR divides by zero where the warm-up is exactly one step (10 steps at 0.1)
         self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg['lr'], total_steps=steps,
                                                          pct_start=0.1 if steps != 10 else 0.15)
-        self.loss_fn = make_loss(cfg['loss'], output=cfg['model']['output'], density_scale=cfg['model']['density_scale'],
-                                 **cfg['loss_params'])
+        self.loss_fn = make_loss(cfg['loss'], density_scale=cfg['model']['density_scale'], **cfg['loss_params'])
         self.step, self.history = 0, []
-        self.annotated = train   # the images as annotated; self.train gains pseudo-labels when self-training starts
         self.ckpt = self.run_dir / 'checkpoint.pt'
         if self.ckpt.exists(): self._resume()
 
@@ -179,13 +171,12 @@ class Trainer:
         self.net.load_state_dict(s['net']); self.opt.load_state_dict(s['opt']); self.sched.load_state_dict(s['sched'])
         self.rng.bit_generator.state = s['rng']; torch.set_rng_state(s['torch_rng'])
         self.step, self.history = s['step'], s['history']
-        self.train = [dataclasses.replace(t, points=p) for t, p in zip(self.annotated, s.get('points', [t.points for t in self.annotated]))]
         self.log(f'resumed from {self.ckpt} at step {self.step}')
 
     def _checkpoint(self):
         save_checkpoint(self.ckpt, net=self.net.state_dict(), opt=self.opt.state_dict(), sched=self.sched.state_dict(),
                         rng=self.rng.bit_generator.state, torch_rng=torch.get_rng_state(), step=self.step,
-                        history=self.history, points=[t.points for t in self.train])
+                        history=self.history)
 
     def batch(self):
         "A batch of training examples as tensors (x, y, mask), each B×1×S×S."
@@ -200,9 +191,6 @@ class Trainer:
         c = self.cfg
         t0, seen = time.time(), 0
         while self.step < min(c['steps'], until or c['steps']):
-            if self.step == self.self_training_step:
-                self.train = pseudo_label(self, self.annotated, c['self_training']['threshold'])
-                self.log(f"step {self.step}: self-training, {sum(len(t.points) for t in self.train) - sum(len(t.points) for t in self.annotated)} centres added")
             self.net.train()
             x, y, m, pts = self.batch()
             loss = self.loss_fn(self.net(x), y, m, pts)   # target in cells/px: the loss applies the density scale
@@ -218,18 +206,12 @@ class Trainer:
             if self.step % c['checkpoint_every'] == 0 or last: self._checkpoint()
         return self.history
 
-    @property
-    def self_training_step(self) -> int | None:
-        "The step at which sparse images gain pseudo-labels (`self_training.at` of the steps), or None (off, or no sparse image)."
-        at = self.cfg['self_training']['at']
-        return round(at * self.cfg['steps']) if at > 0 and any(t.annotation_status == 'sparse' for t in self.annotated) else None
-
     def predict(self, image: np.ndarray, tta: bool | str = False) -> np.ndarray:
         "Density map (cells per pixel) of a normalised image at the working scale (`tta`: averaged over flips, see `tta_predict`)."
         self.net.eval(); o = self.cfg['model']
         def fwd(x):
             with torch.inference_mode():
-                return density_from_output(self.net(torch.from_numpy(x)), o['output'], o['density_scale']).numpy()
+                return density_from_output(self.net(torch.from_numpy(x)), o['density_scale']).numpy()
         return predict_density(image, tta_predict(fwd, tta))
 
     def evaluate(self, images: list[TrainImage], threshold: float | None = None, tta: bool | str = False) -> dict:
@@ -323,23 +305,6 @@ def fit_model(cfg: dict, train: list[TrainImage], run_dir, val: list[TrainImage]
         t = Trainer(dict(copy.deepcopy(cfg), seed=cfg['seed'] + i), train, Path(run_dir)/f'member{i}', val, log)
         t.fit(); members.append(t)
     return Ensemble(members, run_dir)
-
-# %% ../nbs/12_learner.ipynb
-from .fgmask import _pixels
-
-def pseudo_label(trainer, images: list[TrainImage], threshold: float = 0.7) -> list[TrainImage]:
-    """`images` with, on each sparse one, the model's centres scoring ≥ `threshold` cells that lie in the foreground (where
-    the image has a mask) and farther than half the working cell diameter from every annotated point, added as cells."""
-    from scipy.spatial import cKDTree
-    out = []
-    for t in images:
-        if t.annotation_status != 'sparse': out.append(t); continue
-        xy, _ = find_peaks(trainer.predict(t.image), **trainer.peak_params(threshold))
-        if len(t.points) and len(xy): xy = xy[cKDTree(t.points[:, :2]).query(xy)[0] > trainer.cfg['cell_diameter'] / 2]
-        if t.fgmask is not None and len(xy): xy = xy[t.fgmask[_pixels(xy, t.fgmask.shape)] > 0]
-        new = np.column_stack([xy, np.ones(len(xy))]).astype(t.points.dtype)
-        out.append(dataclasses.replace(t, points=np.concatenate([t.points.reshape(-1, 3), new])))
-    return out
 
 # %% ../nbs/12_learner.ipynb
 def save_model(trainer: Trainer | Ensemble, out_dir, metrics: dict | None = None) -> Path:

@@ -13,6 +13,10 @@ from torch import nn
 __all__ = ['DEFAULT_MODEL', 'Members', 'build_model', 'density_from_output', 'DensityModel', 'export_onnx']
 
 # %% ../nbs/07_model.ipynb
+def _check_output(output: str):
+    "The model config's `output`, how the raw output maps to a density: 'linear' (ReLU, then ÷ `density_scale`) is the only one."
+    if output != 'linear': raise ValueError(f"unknown model output {output!r} (expected 'linear')")
+
 DEFAULT_MODEL = dict(arch='Unet', encoder='tu-mobilenetv3_small_100', decoder_channels=[128, 64, 32, 16, 16],
                      in_channels=1, output='linear', density_scale=100.0)
 
@@ -22,9 +26,10 @@ class Members(nn.ModuleList):
     def forward(self, image): return torch.cat([net(image) for net in self], 1)
 
 def build_model(arch: str = 'Unet', encoder: str = 'tu-mobilenetv3_small_100', decoder_channels=(128, 64, 32, 16, 16),
-                in_channels: int = 1, members: int = 1, **_) -> nn.Module:
+                in_channels: int = 1, members: int = 1, output: str = 'linear', **_) -> nn.Module:
     """A segmentation-models-pytorch network with random initial weights and one output channel; `members` > 1: that
     many such networks as `Members` (an ensemble, one output channel each)."""
+    _check_output(output)
     import segmentation_models_pytorch as smp
     if members != 1:
         if not (isinstance(members, int) and members > 1): raise ValueError(f'members: expected a whole number ≥ 1, got {members!r}')
@@ -34,20 +39,18 @@ def build_model(arch: str = 'Unet', encoder: str = 'tu-mobilenetv3_small_100', d
     return getattr(smp, arch)(**kw)
 
 # %% ../nbs/07_model.ipynb
-def density_from_output(out: torch.Tensor, output: str = 'linear', density_scale: float = 100.0) -> torch.Tensor:
+def density_from_output(out: torch.Tensor, density_scale: float = 100.0) -> torch.Tensor:
     """Turn the network's raw output [B,C,H,W] into a density [B,1,H,W] in cells per pixel (non-negative): the mean of
     the channels' densities (C > 1: the members of an ensemble)."""
-    if output == 'linear': d = torch.relu(out)
-    elif output == 'sigmoid': d = torch.sigmoid(out)
-    else: raise ValueError(f"unknown model output {output!r} (expected 'linear' or 'sigmoid')")
-    return d.mean(1, keepdim=True) / density_scale
+    return torch.relu(out).mean(1, keepdim=True) / density_scale
 
 class DensityModel(nn.Module):
     "A network plus the mapping of its raw output to cells per pixel: what is exported and shipped."
     def __init__(self, net: nn.Module, output: str = 'linear', density_scale: float = 100.0):
         super().__init__()
-        self.net, self.output, self.density_scale = net, output, density_scale
-    def forward(self, image): return density_from_output(self.net(image), self.output, self.density_scale)
+        _check_output(output)   # a model config names its output mapping
+        self.net, self.density_scale = net, density_scale
+    def forward(self, image): return density_from_output(self.net(image), self.density_scale)
 
 # %% ../nbs/07_model.ipynb
 def export_onnx(model: nn.Module, path, opset: int = 17) -> Path:

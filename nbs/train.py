@@ -147,7 +147,7 @@ print((run / 'summary.csv').read_text())
 # %%
 #| hide
 if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote a loadable model
-    assert (run / 'summary.json').exists() and len(results) == len(cfgs) * (1 if mode != 'crossval' else cfgs[0]['folds'])
+    assert (run / 'summary.json').exists() and len(results) == len(cfgs) * (cfgs[0]['folds'] if mode == 'crossval' and fold < 0 else 1)
     assert np.isfinite(trainer.history[-1]['loss'])
 
 # %% [markdown]

@@ -4,7 +4,8 @@ tuned LoG baseline), the common command-line options and the result file `result
 Every script writes {"meta": {command, commit, date, seconds, cores}, "rows": {row name: metrics}}; `tools/results.py`
 renders the docs' tables from those files."""
 from __future__ import annotations
-import argparse, datetime, json, os, re, shlex, subprocess, sys, tempfile, time
+import argparse, dataclasses, datetime, json, os, re, shlex, subprocess, sys, tempfile, time
+from dataclasses import dataclass, field
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')   # before torch loads: idle OpenMP threads must not spin against numpy
 from pathlib import Path
 import numpy as np
@@ -56,7 +57,7 @@ def own_size_images(ss, cfg, name):
     """`load_train_images`, each image rescaled by its own cell size (from its mask) instead of the set's: Usiigaci
     holds two cultures, of cells about 41 and 69 px across, which one diameter for the set (58) fits neither."""
     from cellnet.learner import load_train_images, DATASETS
-    return sum((load_train_images([s], dict(cfg, datasets={name: dict(DATASETS[name], cell_diameter=mask_diameter(s))}), name)
+    return sum((load_train_images([s], dataclasses.replace(cfg, datasets={name: dict(DATASETS[name], cell_diameter=mask_diameter(s))}), name)
                 for s in ss), [])
 
 def own_size_factors(ss, name) -> dict:
@@ -84,8 +85,8 @@ def setting(kv: str) -> tuple:
     try: return k, json.loads(v)
     except json.JSONDecodeError: return k, v
 
-def cfg_for(data, a, **kw) -> dict:
-    "The configuration of `a.experiment` on `data`, with `kw`, then `--steps`, `--threads` and `--set` (which wins)."
+def cfg_for(data, a, **kw):
+    "The recipe of `a.experiment` on `data`, with `kw`, then `--steps`, `--threads` and `--set` (which wins)."
     from cellnet.learner import experiment_configs
     over = {'data': data, **kw, **dict(a.set)}
     if a.steps: over['steps'] = a.steps
@@ -93,17 +94,30 @@ def cfg_for(data, a, **kw) -> dict:
     return experiment_configs(a.experiment, over)[0]
 
 # ---------------------------------------------------------------- training
-def train(cfg, train_images, a, model: str):
-    """A trained (or, in `--run-dir`, resumed) model of `cfg` on `train_images` (a Trainer, or an Ensemble where
-    `members` > 1, each member calibrated as a model of its own too), calibrated; `model` names its folder."""
+@dataclass
+class Trained:
+    "A model a benchmark trained: the network (`model`: a Trainer or an Ensemble), its calibrated `config`, and an ensemble's members, each calibrated alone."
+    model: object
+    config: object
+    members: list = field(default_factory=list)
+
+    @property
+    def predictor(self):
+        "The model as counting sees it (`cellnet.learner.as_predictor`)."
+        from cellnet.learner import as_predictor
+        return as_predictor(self.model, self.config)
+
+def train(cfg, train_images, a, model: str) -> Trained:
+    """A trained (or, in `--run-dir`, resumed) model of recipe `cfg` on `train_images`, calibrated on them (an ensemble's
+    members too, each alone); `model` names its folder."""
     from cellnet.learner import fit_model, calibrate
     t0 = time.time()
     run_dir = Path(a.run_dir)/model if a.run_dir else tempfile.mkdtemp(prefix='cellnet-bench-')
-    tr = fit_model(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
-    for m in [*getattr(tr, 'members', []), tr]:
-        calibrate(m, calibration_images(train_images))
-    print(f'    trained {cfg["steps"]} steps ({run_dir}) in {time.time() - t0:.0f} s; peak threshold {tr.cfg["peaks"]["threshold"]}, '
-          f'density scale {tr.cfg["model"]["density_scale"]:.2f}', flush=True)
+    net = fit_model(cfg, train_images, run_dir, log=lambda r: print('   ', r, flush=True))
+    cal = calibration_images(train_images)
+    tr = Trained(net, calibrate(net, cal), [Trained(m, calibrate(m, cal)) for m in getattr(net, 'members', [])])
+    print(f'    trained {cfg.steps} steps ({run_dir}) in {time.time() - t0:.0f} s; peak threshold {tr.config.peaks["threshold"]}, '
+          f'density scale {tr.config.model["density_scale"]:.2f}', flush=True)
     return tr
 
 def calibration_images(train_images):
@@ -116,16 +130,16 @@ PEAK_PIXELS = dict(centre_radius=0)   # centres at the peak pixels instead of th
 
 def model_scores(tr, test_images, tta=False, **peaks) -> dict:
     "Scores of `tr` on `test_images`, with `peaks` settings (threshold, relative, centre_radius) changed from its own."
-    from cellnet.learner import evaluate_images
-    s = evaluate_images(test_images, [tr.predict(t.image, tta) for t in test_images], {**tr.peak_params(), **peaks})
-    pk = count_errors([p for _, p, _ in s['counts'].values()], [g for *_, g in s['counts'].values()])
-    counts = {i: dict(zip(('integral', 'peaks', 'annotated'), c)) for i, c in s['counts'].items()}
+    from cellnet.learner import evaluate_model
+    s = evaluate_model(tr.predictor, test_images, tta, **peaks)
+    pk = count_errors([c.peaks for c in s['counts'].values()], [c.annotated for c in s['counts'].values()])
+    counts = {i: c._asdict() for i, c in s['counts'].items()}
     image_f1 = {r['image']: r['f1'] for d in s['datasets'].values() for r in d['rows']}
     return {k: s['summary'][k] for k in SCORES} | dict(peaks_mae=pk['mae'], peaks_rel=pk['rel'], counts=counts, image_f1=image_f1)
 
 def member_scores(tr, test_images, name: str, tta=False, **peaks) -> dict:
     "Rows '<name>, seed S alone': each member of an ensemble `tr` scored alone as row `name` scores `tr` ({} for one network)."
-    return {f'{name}, seed {m.cfg["seed"]} alone': model_scores(m, test_images, tta, **peaks) for m in getattr(tr, 'members', [])}
+    return {f'{name}, seed {m.model.seed} alone': model_scores(m, test_images, tta, **peaks) for m in tr.members}
 
 def count_scores(model, names, images, points, tol: float, cell_diameter) -> dict:
     """Count each image with `count_image` as a user would, and score it: micro F1/P/R of the centres at `tol`,
@@ -141,7 +155,7 @@ def auto_scores(tr, ss, name) -> dict:
     "Scores of `tr` saved as a model and run as a user would (`count_image`, cell size estimated per image) on `ss`."
     from cellnet.learner import save_model, DATASETS
     from cellnet.release import init_model
-    model = init_model(save_model(tr, Path(tempfile.mkdtemp(prefix='cellnet-bench-'))/'model'))
+    model = init_model(save_model(tr.model, tr.config, Path(tempfile.mkdtemp(prefix='cellnet-bench-'))/'model'))
     s = count_scores(model, [x.id for x in ss], [load_image(x.image_path) for x in ss], [x.points for x in ss],
                      DATASETS[name]['tol'], 'auto')
     ce, pk, d = s['errors']['integral'], s['errors']['n_peaks'], s['diameters']
@@ -173,20 +187,20 @@ def kfold_scores(sets, cfg, folds, a) -> dict:
     held-out images, against LoG tuned per set on the same fold's training images. Per set: cellnet micro-scored over
     all held-out images, with and without flips or D4 averaged, a relative threshold or peak pixels; LoG the mean
     over folds."""
-    from cellnet.learner import load_train_images, kfold, evaluate_images, DATASETS
+    from cellnet.learner import load_train_images, kfold, evaluate_model, scored_densities, DATASETS
     ss = {n: samples(n) for n in sets}
     ims = sum((load_train_images(ss[n], cfg, n) for n in sets), [])
     # (flips averaged, relative threshold, peak pixels)
     variants = [(tta, rel, False) for tta in (False, True) for rel in (False, True)] + [(True, False, True), ('d4', False, False)]
     rows, logs = {(n, *v): [] for n in sets for v in variants}, {n: [] for n in sets}
     for f in range(folds):
-        tr_i, va_i = kfold(ims, folds, f, cfg['seed'])
+        tr_i, va_i = kfold(ims, folds, f, cfg.seed)
         print(f'  fold {f}: train {len(tr_i)}, validate {len(va_i)} images', flush=True)
         tr = train(cfg, tr_i, a, f'fold{f}')
-        dens = {tta: [tr.predict(t.image, tta) for t in va_i] for tta in (False, True, 'd4')}
+        p = tr.predictor
+        dens = {tta: scored_densities(p, va_i, tta) for tta in (False, True, 'd4')}
         for tta, rel, px in variants:
-            peaks = {**tr.peak_params(), 'relative': rel, **(PEAK_PIXELS if px else {})}
-            by_set = evaluate_images(va_i, dens[tta], peaks)['datasets']
+            by_set = evaluate_model(p, va_i, densities=dens[tta], relative=rel, **(PEAK_PIXELS if px else {}))['datasets']
             for n in sets: rows[n, tta, rel, px] += by_set[n]['rows']
         for n in sets:
             held = {t.id for t in va_i if t.dataset == n}

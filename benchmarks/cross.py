@@ -49,7 +49,7 @@ def size_diagnostic(tr, cfg, src, dst, factors, thresholds) -> dict:
     rows, known = {}, DATASETS[dst]['cell_diameter']
     for f in factors:
         ims = load_train_images(samples(dst), dict(cfg, datasets={dst: dict(DATASETS[dst], cell_diameter=known * f)}), dst)
-        for thr in (tr.cfg['peaks']['threshold'], *thresholds):
+        for thr in (tr.config.peaks['threshold'], *thresholds):
             rows[f'{src} → {dst} at {f:g}× its size, threshold {thr:g}'] = model_scores(tr, ims, threshold=thr)
     return rows
 

@@ -19,5 +19,5 @@ if __name__ == '__main__':
     t0 = time.time()
     cfg = cfg_for(['hela-phc'], a)
     rows = kfold_scores(['hela-phc'], cfg, a.folds, a)
-    show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg["steps"]} steps per fold)', rows)
+    show(f'HeLa, {a.folds}-fold, tol 8 px ({cfg.steps} steps per fold)', rows)
     write_result(result_name(__file__, a, ap), rows, t0)

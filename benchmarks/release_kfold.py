@@ -21,5 +21,5 @@ if __name__ == '__main__':
     t0 = time.time()
     cfg = cfg_for(SETS, a)
     rows = kfold_scores(SETS, cfg, a.folds, a)
-    show(f'Release recipe ({cfg["steps"]} steps), {a.folds}-fold over HeLa + Usiigaci, held-out images', rows)
+    show(f'Release recipe ({cfg.steps} steps), {a.folds}-fold over HeLa + Usiigaci, held-out images', rows)
     write_result(result_name(__file__, a, ap), rows, t0)

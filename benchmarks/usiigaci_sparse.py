@@ -33,12 +33,12 @@ def sparse_samples(train_s, drop, jitter):
 
 def save_overlays(tr, images, name, n=3):
     "results/bench/<name>-overlays.png: predicted centres and annotated cells on the `n` images with the largest centres count error."
-    from cellnet.learner import plot_predictions
-    res = tr.evaluate(images)
-    worst = sorted(images, key=lambda t: -abs(res['counts'][t.id][1] - res['counts'][t.id][2]))[:n]
+    from cellnet.learner import plot_predictions, evaluate_model
+    res = evaluate_model(tr.predictor, images)
+    worst = sorted(images, key=lambda t: -abs(res['counts'][t.id].peaks - res['counts'][t.id].annotated))[:n]
     out = BENCH/f'{name}-overlays.png'
     out.parent.mkdir(parents=True, exist_ok=True)
-    plot_predictions(worst, res, tr, n).savefig(out, dpi=90)
+    plot_predictions(worst, res, tr.predictor, n).savefig(out, dpi=90)
     print(f'  overlays of the {n} images with the largest count errors: {out.relative_to(ROOT)}')
 
 def scores_at(tr, test_images, tol) -> dict:

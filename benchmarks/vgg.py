@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import parser, cfg_for, samples, train, result_name, write_result
-from cellnet.learner import load_train_images
+from cellnet.learner import load_train_images, evaluate_model
 
 N_TRAIN = 32
 
@@ -22,7 +22,8 @@ def draw_maes(ss, d, a) -> tuple[float, float]:
     cfg = cfg_for(['vgg-cells'], a, cell_diameter=12.0)
     tr = train(cfg, load_train_images([ss[i] for i in idx[:N_TRAIN]], cfg, 'vgg-cells'), a, f'draw{d}')
     te = load_train_images([ss[i] for i in idx[N_TRAIN:]], cfg, 'vgg-cells')
-    return tr.evaluate(te)['summary']['count_mae'], tr.evaluate(te, tta=True)['summary']['count_mae']
+    p = tr.predictor
+    return evaluate_model(p, te)['summary']['count_mae'], evaluate_model(p, te, tta=True)['summary']['count_mae']
 
 if __name__ == '__main__':
     ap = parser(__doc__)

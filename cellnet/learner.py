@@ -4,20 +4,23 @@
 
 # %% ../nbs/12_learner.ipynb 3
 from __future__ import annotations
-import copy, csv, io, itertools, json, math, time
+import copy, dataclasses, io, itertools, time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 import torch
-from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, make_run_dir, temp_dir_for
-from .model import DEFAULT_MODEL, build_model, Members, DensityModel, density_from_output, export_onnx
-from .predict import MODEL_API_VERSION, predict_density, tta_predict, rescale
+from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, temp_dir_for
+from .model import DEFAULT_MODEL, build_model, Members, DensityModel, export_onnx
+from .predict import ModelConfig, Predictor, torch_run, scaled_density, count_density, rescale
 
 # %% auto 0
-__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'experiment_configs', 'project_root', 'dataset_info',
-           'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'evaluate_images',
-           'calibrate_threshold', 'choose_count', 'calibrate_density_scale', 'calibrate', 'Ensemble', 'fit_model',
-           'save_model', 'kfold', 'plot_history', 'plot_predictions', 'plot_count_errors']
+__all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'Recipe', 'experiment_configs', 'project_root', 'dataset_info',
+           'TrainImage', 'load_train_images', 'save_checkpoint', 'load_checkpoint', 'Trainer', 'as_predictor',
+           'ImageCounts', 'evaluate_model', 'scored_densities', 'calibrate_threshold', 'choose_count',
+           'calibrate_density_scale', 'calibrate', 'Ensemble', 'fit_model', 'save_model', 'kfold', 'plot_history',
+           'plot_predictions', 'plot_count_errors']
 
 # %% ../nbs/12_learner.ipynb
 DEFAULTS = dict(
@@ -56,10 +59,54 @@ EXPERIMENTS = {
 }
 
 # %% ../nbs/12_learner.ipynb
+_MODEL_SETTINGS = ('model', 'sigma', 'normalize', 'peaks', 'count', 'cell_diameter')   # the settings a ModelConfig holds
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train a model (data, schedule, loss, augmentation) and `config`, the `ModelConfig` the model starts from
+    (network, σ, scaling, cell size, peak settings; calibration then makes a new one). Made from flat settings."""
+    config: ModelConfig
+    data: list
+    radius: float
+    crop: int
+    batch: int
+    steps: int
+    lr: float
+    weight_decay: float
+    seed: int
+    members: int
+    loss: str
+    loss_params: dict
+    aug: dict
+    calibrate_density: bool
+    folds: int
+    eval_every: int
+    checkpoint_every: int
+    threads: int
+    datasets: dict = field(default_factory=dict)   # your own data sets: {name: {cell_diameter, tol}} in px
+    experiment: str = 'default'
+    sweep: dict = field(default_factory=dict)      # the settings this configuration of a sweep chose
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> Recipe:
+        "A recipe from flat settings (as `DEFAULTS`); unknown settings are refused rather than ignored."
+        known = set(_MODEL_SETTINGS) | {f.name for f in dataclasses.fields(cls)} - {'config'}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise CellnetError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        rest = {k: v for k, v in settings.items() if k not in _MODEL_SETTINGS}
+        return cls(config=ModelConfig(**{k: settings[k] for k in _MODEL_SETTINGS if k in settings}), **rest)
+
+    def settings(self) -> dict:
+        "The flat settings again (what a run's cfg.json records)."
+        own = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != 'config'}
+        return {**{k: getattr(self.config, k) for k in _MODEL_SETTINGS}, **own}
+
 def _set(cfg: dict, key: str, value):
     "Set `cfg['a']['b'] = value` for the dotted key 'a.b'."
     *path, last = key.split('.')
-    for k in path: cfg = cfg.setdefault(k, {})
+    for k in path:
+        cfg = cfg.setdefault(k, {})
     cfg[last] = value
 
 LIST_VALUED = ('data', 'aug.scale', 'model.decoder_channels')   # settings whose value is a list: a sweep is a list of lists
@@ -67,20 +114,20 @@ LIST_VALUED = ('data', 'aug.scale', 'model.decoder_channels')   # settings whose
 def _is_sweep(key: str, value) -> bool:
     return isinstance(value, list) and (key not in LIST_VALUED or all(isinstance(v, list) for v in value))
 
-def experiment_configs(experiment: str = 'default', overrides: dict | None = None) -> list[dict]:
-    "The configurations of `experiment` with `overrides` applied: one per element of the sweep (list values)."
+def experiment_configs(experiment: str = 'default', overrides: dict | None = None) -> list[Recipe]:
+    "The recipes of `experiment` with `overrides` (flat, dotted settings) applied: one per element of the sweep (list values)."
     if experiment not in EXPERIMENTS:
         raise CellnetError(f"unknown experiment {experiment!r}; known: {', '.join(EXPERIMENTS)}")
     changes = {**EXPERIMENTS[experiment], **(overrides or {})}
     sweep = {k: v for k, v in changes.items() if _is_sweep(k, v)}
-    cfgs = []
+    recipes = []
     for values in itertools.product(*sweep.values()) if sweep else [()]:
         cfg = copy.deepcopy(DEFAULTS)
         chosen = dict(zip(sweep, values))
-        for k, v in {**changes, **chosen}.items(): _set(cfg, k, copy.deepcopy(v))
-        cfg['experiment'], cfg['sweep'] = experiment, chosen
-        cfgs.append(cfg)
-    return cfgs
+        for k, v in {**changes, **chosen}.items():
+            _set(cfg, k, copy.deepcopy(v))
+        recipes.append(Recipe.from_settings(dict(cfg, experiment=experiment, sweep=chosen)))
+    return recipes
 
 # %% ../nbs/12_learner.ipynb
 def project_root(start: Path | None = None) -> Path:
@@ -98,17 +145,15 @@ DATASETS = {  # typical cell diameter in px, detection tolerance in px used to s
     'fixtures': dict(cell_diameter=20.0, tol=8.0),    # the tiny crops the tests train on
 }
 
-def dataset_info(name: str, cfg: dict | None = None) -> dict:
-    "`cell_diameter` and `tol` of data set `name`: from `cfg['datasets']` (your own sets), else `DATASETS`."
-    info = {**DATASETS, **((cfg or {}).get('datasets') or {})}.get(name)
+def dataset_info(name: str, datasets: dict | None = None) -> dict:
+    "`cell_diameter` and `tol` of data set `name`: from `datasets` (a recipe's, for your own sets), else `DATASETS`."
+    info = {**DATASETS, **(datasets or {})}.get(name)
     if not info or not {'cell_diameter', 'tol'} <= set(info):
         raise CellnetError(f"data set {name!r}: unknown cell size; add it to the settings, e.g. overrides "
                            f"'{{\"datasets\": {{\"{name}\": {{\"cell_diameter\": 25, \"tol\": 10}}}}}}' (px)")
     return info
 
 # %% ../nbs/12_learner.ipynb
-from dataclasses import dataclass, field
-
 @dataclass
 class TrainImage:
     id: str
@@ -120,13 +165,13 @@ class TrainImage:
     scale: float = 1.0            # working size / original size
     tol: float = 8.0              # px in the original image: a centre this close to an annotated cell is a hit
 
-def load_train_images(samples, cfg: dict, dataset: str) -> list[TrainImage]:
-    "Load prepared samples (from `cellnet.prepare.load_prepared`) of `dataset` as `TrainImage`s at the working scale."
-    info = dataset_info(dataset, cfg)
-    factor = cfg['cell_diameter'] / info['cell_diameter']
+def load_train_images(samples, recipe: Recipe, dataset: str) -> list[TrainImage]:
+    "Load prepared samples (from `cellnet.prepare.load_prepared`) of `dataset` as `TrainImage`s at the recipe's cell size."
+    info = dataset_info(dataset, recipe.datasets)
+    factor = recipe.config.cell_diameter / info['cell_diameter']
     out = []
     for s in samples:
-        img = normalize_image(load_image(s.image_path), **cfg['normalize'])
+        img = normalize_image(load_image(s.image_path), **recipe.config.normalize)
         img, pts, fg = rescale(img, np.asarray(s.points, np.float32).reshape(-1, 3), factor, s.fgmask)
         out.append(TrainImage(s.id, img, pts, fg, s.annotation_status, dataset, factor, info['tol']))
     return out
@@ -134,42 +179,51 @@ def load_train_images(samples, cfg: dict, dataset: str) -> list[TrainImage]:
 # %% ../nbs/12_learner.ipynb
 def save_checkpoint(path, **state):
     "Save `state` (tensors, state dicts, numpy RNG states, numbers) atomically with `torch.save`."
-    buf = io.BytesIO(); torch.save(state, buf)
+    buf = io.BytesIO()
+    torch.save(state, buf)
     return atomic_write(path, buf.getvalue())
 
 def load_checkpoint(path) -> dict:
     "Load a checkpoint written by `save_checkpoint`; a corrupt file is a clear error."
-    try: return torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise CellnetError(f'{path}: unreadable checkpoint ({e}); delete it to start the run afresh') from None
+    try:
+        return torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as e:
+        raise CellnetError(f'{path}: unreadable checkpoint ({e}); delete it to start the run afresh') from None
 
 # %% ../nbs/12_learner.ipynb
 from .data import make_training_example
 from .loss import make_loss
-from .peaks import find_peaks
 from .metrics import evaluate, micro_scores, count_errors
 
 class Trainer:
-    "Train a density model on `train` images, evaluating on `val`, writing checkpoints and metrics into `run_dir`."
-    def __init__(self, cfg: dict, train: list[TrainImage], run_dir, val: list[TrainImage] | None = None, log=print):
-        if not train: raise CellnetError(f'{run_dir}: no training images (check data_quality.csv and the data sets)')
-        self.cfg, self.train, self.val, self.run_dir, self.log = cfg, train, val or [], Path(run_dir), log
-        torch.set_num_threads(cfg['threads'])
-        torch.manual_seed(cfg['seed'])
-        self.rng = np.random.default_rng(cfg['seed'])
-        self.net = build_model(**cfg['model']).to(memory_format=torch.channels_last)
-        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
-        steps = max(cfg['steps'], 1)   # OneCycleLR divides by zero where the warm-up is exactly one step (10 steps at 0.1)
-        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg['lr'], total_steps=steps,
+    "Train the network of `recipe` on `train` images, evaluating on `val`, writing checkpoints and metrics into `run_dir`."
+    def __init__(self, recipe: Recipe, train: list[TrainImage], run_dir, val: list[TrainImage] | None = None, log=print):
+        if not train:
+            raise CellnetError(f'{run_dir}: no training images (check data_quality.csv and the data sets)')
+        self.recipe, self.train, self.val, self.run_dir, self.log = recipe, train, val or [], Path(run_dir), log
+        self.seed = recipe.seed
+        torch.set_num_threads(recipe.threads)
+        torch.manual_seed(recipe.seed)
+        self.rng = np.random.default_rng(recipe.seed)
+        model = recipe.config.model
+        self.net = build_model(**model).to(memory_format=torch.channels_last)
+        self.opt = torch.optim.AdamW(self.net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+        steps = max(recipe.steps, 1)   # OneCycleLR divides by zero where the warm-up is exactly one step (10 steps at 0.1)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=recipe.lr, total_steps=steps,
                                                          pct_start=0.1 if steps != 10 else 0.15)
-        self.loss_fn = make_loss(cfg['loss'], density_scale=cfg['model']['density_scale'], **cfg['loss_params'])
+        self.loss_fn = make_loss(recipe.loss, density_scale=model['density_scale'], **recipe.loss_params)
         self.step, self.history = 0, []
-        self.ckpt = self.run_dir / 'checkpoint.pt'
-        if self.ckpt.exists(): self._resume()
+        self.ckpt = self.run_dir/'checkpoint.pt'
+        if self.ckpt.exists():
+            self._resume()
 
     def _resume(self):
         s = load_checkpoint(self.ckpt)
-        self.net.load_state_dict(s['net']); self.opt.load_state_dict(s['opt']); self.sched.load_state_dict(s['sched'])
-        self.rng.bit_generator.state = s['rng']; torch.set_rng_state(s['torch_rng'])
+        self.net.load_state_dict(s['net'])
+        self.opt.load_state_dict(s['opt'])
+        self.sched.load_state_dict(s['sched'])
+        self.rng.bit_generator.state = s['rng']
+        torch.set_rng_state(s['torch_rng'])
         self.step, self.history = s['step'], s['history']
         self.log(f'resumed from {self.ckpt} at step {self.step}')
 
@@ -180,154 +234,181 @@ class Trainer:
 
     def batch(self):
         "A batch of training examples as tensors (x, y, mask), each B×1×S×S."
-        c = self.cfg
-        ex = [make_training_example(self.train[i], c['crop'], c['sigma'], c['radius'], self.rng, c['aug'])
-              for i in self.rng.integers(len(self.train), size=c['batch'])]
+        r = self.recipe
+        ex = [make_training_example(self.train[i], r.crop, r.config.sigma, r.radius, self.rng, r.aug)
+              for i in self.rng.integers(len(self.train), size=r.batch)]
         x, y, m, pts = zip(*ex)
         return [torch.from_numpy(np.stack(a)).contiguous(memory_format=torch.channels_last) for a in (x, y, m)] + [list(pts)]
 
     def fit(self, until: int | None = None):
         "Train up to step `until` (default: all `steps`); a later `fit` — or a new Trainer on the same folder — continues."
-        c = self.cfg
+        r = self.recipe
         t0, seen = time.time(), 0
-        while self.step < min(c['steps'], until or c['steps']):
+        while self.step < min(r.steps, until or r.steps):
             self.net.train()
             x, y, m, pts = self.batch()
             loss = self.loss_fn(self.net(x), y, m, pts)   # target in cells/px: the loss applies the density scale
-            self.opt.zero_grad(); loss.backward(); self.opt.step(); self.sched.step()
-            self.step += 1; seen += len(x)
-            last = self.step == c['steps']
-            if self.step % c['eval_every'] == 0 or last:
-                row = dict(step=self.step, loss=loss.item(), lr=self.sched.get_last_lr()[0],
-                           crops_per_s=seen / (time.time() - t0))
-                if self.val: row.update({f'val_{k}': v for k, v in self.evaluate(self.val)['summary'].items()})
-                self.history.append(row); self.log(row)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            self.sched.step()
+            self.step += 1
+            seen += len(x)
+            last = self.step == r.steps
+            if self.step % r.eval_every == 0 or last:
+                row = dict(step=self.step, loss=loss.item(), lr=self.sched.get_last_lr()[0], crops_per_s=seen / (time.time() - t0))
+                if self.val:
+                    row.update({f"val_{k}": v for k, v in evaluate_model(as_predictor(self), self.val)['summary'].items()})
+                self.history.append(row)
+                self.log(row)
                 t0, seen = time.time(), 0
-            if self.step % c['checkpoint_every'] == 0 or last: self._checkpoint()
+            if self.step % r.checkpoint_every == 0 or last:
+                self._checkpoint()
         return self.history
 
-    def predict(self, image: np.ndarray, tta: bool | str = False) -> np.ndarray:
-        "Density map (cells per pixel) of a normalised image at the working scale (`tta`: averaged over flips, see `tta_predict`)."
-        self.net.eval(); o = self.cfg['model']
-        def fwd(x):
-            with torch.inference_mode():
-                return density_from_output(self.net(torch.from_numpy(x)), o['density_scale']).numpy()
-        return predict_density(image, tta_predict(fwd, tta))
+def as_predictor(model, config: ModelConfig | None = None) -> Predictor:
+    """A `Trainer` or `Ensemble` as counting sees a model: its network with `config` (default: its recipe's), so training
+    scores it on the path `cellnet count` runs."""
+    config = config or model.recipe.config
+    return Predictor(config, torch_run(model.net, config.model), str(model.run_dir))
 
-    def evaluate(self, images: list[TrainImage], threshold: float | None = None, tta: bool | str = False) -> dict:
-        "Counts and localisation scores on `images`, in their original pixel units and per-data-set tolerance."
-        return evaluate_images(images, [self.predict(t.image, tta) for t in images], self.peak_params(threshold))
+# %% ../nbs/12_learner.ipynb
+class ImageCounts(NamedTuple):
+    "An image's counts: the density's integral, the number of centres, and the annotated cells."
+    integral: float
+    peaks: int
+    annotated: int
 
-    def peak_params(self, threshold: float | None = None) -> dict:
-        "Keyword arguments of `find_peaks` from the configuration (`threshold` overrides)."
-        p = dict(self.cfg['peaks'])
-        if threshold is not None: p['threshold'] = threshold
-        return p
+def _scored(images: list[TrainImage]) -> list[TrainImage]:
+    "The images with every cell annotated (fully, or empty): the only ones a count or a miss can be scored on."
+    return [t for t in images if t.annotation_status in ('fully', 'empty')]
 
-def evaluate_images(images: list[TrainImage], densities: list[np.ndarray], peaks: dict) -> dict:
-    """Score densities of `images` (fully annotated ones only) per data set at its tolerance, points mapped back to
-    original pixels: `{'summary': {...}, 'datasets': {name: metrics.evaluate(...)}, 'counts': {id: (integral, peaks, annotated)}}`."""
+def evaluate_model(predictor, images: list[TrainImage], tta: bool | str = False, densities: list | None = None, **peak_changes) -> dict:
+    """Counts and localisation scores of `predictor` on the fully annotated `images`, through the path `cellnet count` runs
+    (`scaled_density`, `count_density`), in the images' own pixels at each data set's tolerance. `densities`: those of
+    `_scored(images)`, already computed (to try peak settings on one density); `peak_changes` as `peak_settings`.
+    → `{'summary': {...}, 'datasets': {name: metrics.evaluate(...)}, 'counts': {id: ImageCounts}}`."""
+    scored = _scored(images)
+    densities = densities or [scaled_density(t.image, predictor, tta) for t in scored]
     by_ds, counts = {}, {}
-    for t, d in zip(images, densities):
-        if t.annotation_status not in ('fully', 'empty'): continue
-        xy, _ = find_peaks(d, **peaks)
+    for t, d in zip(scored, densities):
+        res = count_density(d, predictor, (1 / t.scale, 1 / t.scale), **peak_changes)
         gt = t.points[t.points[:, 2] == 1, :2]
         p, g, n = by_ds.setdefault(t.dataset, ({}, {}, {}))
-        p[t.id], g[t.id], n[t.id] = xy / t.scale, gt / t.scale, float(d.sum())
-        counts[t.id] = (float(d.sum()), len(xy), len(gt))
-    tols = {t.dataset: t.tol for t in images}
+        p[t.id], g[t.id], n[t.id] = res['points'], gt / t.scale, res['integral']
+        counts[t.id] = ImageCounts(res['integral'], res['n_peaks'], len(gt))
+    tols = {t.dataset: t.tol for t in scored}
     res = {ds: evaluate(p, g, tols[ds], n) for ds, (p, g, n) in by_ds.items()}
     rows = [r for v in res.values() for r in v['rows']]
-    if not rows: return dict(summary={}, datasets={}, counts={})
+    if not rows:
+        return dict(summary={}, datasets={}, counts={})
     ce = count_errors([r['count'] for r in rows], [r['n_gt'] for r in rows])
     summary = dict(**{k: micro_scores(rows)[k] for k in ('f1', 'precision', 'recall')},
                    count_mae=ce['mae'], count_rel=ce['rel'], n_images=len(rows))
-    for ds, v in res.items(): summary.update({f'{ds}_f1': v['f1'], f'{ds}_count_mae': v['integral']['mae']})
+    for ds, v in res.items():
+        summary.update({f'{ds}_f1': v['f1'], f'{ds}_count_mae': v['integral']['mae']})
     return dict(summary=summary, datasets=res, counts=counts)
 
 # %% ../nbs/12_learner.ipynb
-def calibrate_threshold(trainer: Trainer, images: list[TrainImage], grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> float:
-    "The peak `threshold` (cells within the peak's window) from `grid` with the best F1 on `images` (configured one if none scored)."
-    dens = [trainer.predict(t.image) for t in images]
-    scores = {thr: evaluate_images(images, dens, trainer.peak_params(thr))['summary'].get('f1') for thr in grid}
+def scored_densities(predictor, images: list[TrainImage], tta: bool | str = False) -> list[np.ndarray]:
+    "The densities of the fully annotated `images` (`evaluate_model`'s `densities`), to score several settings on."
+    return [scaled_density(t.image, predictor, tta) for t in _scored(images)]
+
+def calibrate_threshold(predictor, images: list[TrainImage], grid=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7), densities=None) -> float:
+    "The peak `threshold` (cells within the peak's window) from `grid` with the best F1 on `images` (the configured one if none scored)."
+    densities = densities or scored_densities(predictor, images)
+    scores = {thr: evaluate_model(predictor, images, densities=densities, threshold=thr)['summary'].get('f1') for thr in grid}
     scored = {t: f for t, f in scores.items() if f is not None}
-    return max(scored, key=scored.get) if scored else trainer.cfg['peaks']['threshold']
+    return max(scored, key=scored.get) if scored else predictor.config.peaks['threshold']
 
 # %% ../nbs/12_learner.ipynb
-def choose_count(trainer: Trainer, images: list[TrainImage]) -> str:
+def choose_count(predictor, images: list[TrainImage], densities=None) -> str:
     "'peaks' or 'integral': the count with the smaller mean absolute error on the fully annotated `images`."
-    res = evaluate_images(images, [trainer.predict(t.image) for t in images], trainer.peak_params())
-    if not res['counts']: return trainer.cfg['count']
-    err = {m: np.mean([abs(c[i] - c[2]) for c in res['counts'].values()]) for i, m in ((0, 'integral'), (1, 'peaks'))}
+    counts = evaluate_model(predictor, images, densities=densities)['counts'].values()
+    if not counts:
+        return predictor.config.count
+    err = {'integral': np.mean([abs(c.integral - c.annotated) for c in counts]),
+           'peaks': np.mean([abs(c.peaks - c.annotated) for c in counts])}
     return min(err, key=err.get)
 
 # %% ../nbs/12_learner.ipynb
-def calibrate_density_scale(trainer: Trainer, images: list[TrainImage], bounds=(0.5, 2.0)) -> float:
+def calibrate_density_scale(predictor, images: list[TrainImage], bounds=(0.5, 2.0)) -> float:
     """The model's `density_scale` after rescaling its density by (annotated cells / integral) on the fully annotated
     `images`, the factor clipped to `bounds` (the configured scale if there are none, or the integral is 0)."""
-    scale = trainer.cfg['model']['density_scale']
-    res = evaluate_images(images, [trainer.predict(t.image) for t in images], trainer.peak_params())
-    integral, annotated = (sum(c[i] for c in res['counts'].values()) for i in (0, 2))
-    if not res['counts'] or integral <= 0: return scale
+    scale = predictor.config.model['density_scale']
+    counts = evaluate_model(predictor, images)['counts'].values()
+    integral, annotated = sum(c.integral for c in counts), sum(c.annotated for c in counts)
+    if not counts or integral <= 0:
+        return scale
     return float(scale / np.clip(annotated / integral, *bounds))
 
-def calibrate(trainer: Trainer, images: list[TrainImage]):
-    "Fit what is chosen after training, in order, on `images`: the density scale (if `calibrate_density`), the peak threshold, the count."
-    c = trainer.cfg
-    if c['calibrate_density']: c['model']['density_scale'] = calibrate_density_scale(trainer, images)
-    c['peaks']['threshold'] = calibrate_threshold(trainer, images)
-    c['count'] = choose_count(trainer, images)
+def calibrate(model, images: list[TrainImage]) -> ModelConfig:
+    """The `ModelConfig` of a trained `model` (`Trainer` or `Ensemble`) after what is chosen once it is trained, in order,
+    on `images`: the density scale (if its recipe says `calibrate_density`), the peak threshold, the count."""
+    config = model.recipe.config
+    if model.recipe.calibrate_density:
+        scale = calibrate_density_scale(as_predictor(model, config), images)
+        config = dataclasses.replace(config, model={**config.model, 'density_scale': scale})
+    predictor = as_predictor(model, config)
+    densities = scored_densities(predictor, images)
+    threshold = calibrate_threshold(predictor, images, densities=densities)
+    config = dataclasses.replace(config, peaks={**config.peaks, 'threshold': threshold})
+    return dataclasses.replace(config, count=choose_count(as_predictor(model, config), images, densities=densities))
 
 # %% ../nbs/12_learner.ipynb
 class Ensemble:
     """`Trainer`s of one recipe with different seeds, used as one model: their networks side by side (`Members`), the
-    density the mean of theirs. It predicts, evaluates and calibrates as a `Trainer` does (its own peak threshold and
+    density the mean of theirs. It is scored and calibrated as any model is (`as_predictor`; its own peak threshold and
     count: averaging changes the peaks' masses), and `save_model` writes it as one network whose config says `members`."""
     def __init__(self, members: list[Trainer], run_dir):
-        if len(members) < 2: raise CellnetError(f'{run_dir}: an ensemble needs two members or more, got {len(members)}')
+        if len(members) < 2:
+            raise CellnetError(f'{run_dir}: an ensemble needs two members or more, got {len(members)}')
         self.members, self.run_dir = members, Path(run_dir)
-        self.cfg = copy.deepcopy(members[0].cfg)
-        self.cfg['model']['members'], self.cfg['seeds'] = len(members), [m.cfg['seed'] for m in members]
+        r = members[0].recipe
+        self.recipe = dataclasses.replace(r, config=dataclasses.replace(r.config, model={**r.config.model, 'members': len(members)}))
+        self.seed = [m.seed for m in members]
         self.net = Members(m.net for m in members)
-        self.history = [dict(r, member=i) for i, m in enumerate(members) for r in m.history]
+        self.history = [dict(row, member=i) for i, m in enumerate(members) for row in m.history]
 
-    predict, evaluate, peak_params = Trainer.predict, Trainer.evaluate, Trainer.peak_params
-
-def fit_model(cfg: dict, train: list[TrainImage], run_dir, val: list[TrainImage] | None = None, log=print) -> Trainer | Ensemble:
-    """Train the model `cfg` asks for in `run_dir`: one `Trainer`, or with `members` = N > 1 an `Ensemble` of N, seeded
+def fit_model(recipe: Recipe, train: list[TrainImage], run_dir, val: list[TrainImage] | None = None, log=print) -> Trainer | Ensemble:
+    """Train the model `recipe` asks for in `run_dir`: one `Trainer`, or with `members` = N > 1 an `Ensemble` of N, seeded
     `seed`, `seed` + 1, … (each in `run_dir/member<i>`, checkpointed and resumed on its own)."""
-    n = cfg['members']
-    if not (isinstance(n, int) and n >= 1): raise CellnetError(f'{run_dir}: members: expected a whole number ≥ 1, got {n!r}')
+    n = recipe.members
+    if not (isinstance(n, int) and n >= 1):
+        raise CellnetError(f'{run_dir}: members: expected a whole number ≥ 1, got {n!r}')
     if n == 1:
-        t = Trainer(cfg, train, run_dir, val, log); t.fit(); return t
+        t = Trainer(recipe, train, run_dir, val, log)
+        t.fit()
+        return t
     members = []
     for i in range(n):
-        t = Trainer(dict(copy.deepcopy(cfg), seed=cfg['seed'] + i), train, Path(run_dir)/f'member{i}', val, log)
-        t.fit(); members.append(t)
+        t = Trainer(dataclasses.replace(recipe, seed=recipe.seed + i), train, Path(run_dir)/f'member{i}', val, log)
+        t.fit()
+        members.append(t)
     return Ensemble(members, run_dir)
 
 # %% ../nbs/12_learner.ipynb
-def save_model(trainer: Trainer | Ensemble, out_dir, metrics: dict | None = None) -> Path:
-    "Write the model artifact (model.onnx, weights.pt, config.json) of `trainer` (or an ensemble) to `out_dir` atomically."
+def save_model(model, config: ModelConfig, out_dir, metrics: dict | None = None) -> Path:
+    """Write the model artifact (model.onnx, weights.pt, config.json) of a trained `model` (`Trainer` or `Ensemble`) with
+    its calibrated `config` to `out_dir`, atomically; config.json records how it was trained and `metrics`."""
     import shutil
-    c, out_dir = trainer.cfg, Path(out_dir)
+    r, out_dir = model.recipe, Path(out_dir)
+    config = dataclasses.replace(config, metrics=metrics or {}, training=dict(
+        experiment=r.experiment, data=r.data, steps=r.steps, loss=r.loss, seed=model.seed, run=model.run_dir.name,
+        created=datetime.now().isoformat(timespec='seconds')))
     tmp = temp_dir_for(out_dir)
     try:
-        o = c['model']
-        export_onnx(DensityModel(trainer.net, o['output'], o['density_scale']), tmp / 'model.onnx')
-        buf = io.BytesIO(); torch.save(trainer.net.state_dict(), buf); atomic_write(tmp / 'weights.pt', buf.getvalue())
-        save_json(tmp / 'config.json', dict(
-            model_api_version=MODEL_API_VERSION, model=o, sigma=c['sigma'], normalize=c['normalize'],
-            peaks=c['peaks'], count=c['count'],
-            tile=dict(size=2048, overlap=32), cell_diameter=c['cell_diameter'],
-            training=dict(experiment=c.get('experiment'), data=c['data'], steps=c['steps'], loss=c['loss'],
-                          seed=c.get('seeds', c['seed']), run=trainer.run_dir.name,
-                          created=datetime.now().isoformat(timespec='seconds')),
-            metrics=metrics or {}))
-        if out_dir.exists(): shutil.rmtree(out_dir)
+        export_onnx(DensityModel(model.net, config.model['output'], config.model['density_scale']), tmp/'model.onnx')
+        buf = io.BytesIO()
+        torch.save(model.net.state_dict(), buf)
+        atomic_write(tmp/'weights.pt', buf.getvalue())
+        save_json(tmp/'config.json', config.to_dict())
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
         tmp.rename(out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out_dir
 
 # %% ../nbs/12_learner.ipynb
@@ -337,7 +418,8 @@ def kfold(images: list[TrainImage], k: int, fold: int, seed: int = 0) -> tuple[l
     for ds in sorted({t.dataset for t in images}):
         group = [t for t in images if t.dataset == ds]
         order = np.random.default_rng(seed).permutation(len(group))
-        for j, i in enumerate(order): (val if j % k == fold else train).append(group[i])
+        for j, i in enumerate(order):
+            (val if j % k == fold else train).append(group[i])
     return train, val
 
 # %% ../nbs/12_learner.ipynb
@@ -345,38 +427,46 @@ def plot_history(history: list[dict]):
     "Training curves: loss and, when present, validation F1 and count error against steps (a line per member of an ensemble)."
     import matplotlib.pyplot as plt
     runs = {}
-    for r in history: runs.setdefault(r.get('member'), []).append(r)
+    for r in history:
+        runs.setdefault(r.get('member'), []).append(r)
     keys = [k for k in ('loss', 'val_f1', 'val_count_rel') if any(k in r for r in history)]
     fig, axs = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
     for ax, k in zip(axs[0], keys):
         for member, rows in runs.items():
             ax.plot([r['step'] for r in rows], [r.get(k, np.nan) for r in rows], 'o-', label=f'member {member}')
-        ax.set_xlabel('step'); ax.set_title(k)
-        if len(runs) > 1: ax.legend(fontsize=7)
-    fig.tight_layout(); return fig
+        ax.set_xlabel('step')
+        ax.set_title(k)
+        if len(runs) > 1:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
-def plot_predictions(images: list[TrainImage], result: dict, trainer: Trainer, n: int = 3):
-    "Overlays of predicted centres (red) and annotated cells (cyan) on up to `n` images, with their counts."
+def plot_predictions(images: list[TrainImage], result: dict, predictor, n: int = 3):
+    "Overlays of predicted centres (red) and annotated cells (cyan) on up to `n` images of `result`, with their counts."
     import matplotlib.pyplot as plt
     ims = [t for t in images if t.id in result['counts']][:n]
     fig, axs = plt.subplots(1, max(len(ims), 1), figsize=(5 * max(len(ims), 1), 5), squeeze=False)
     for ax, t in zip(axs[0], ims):
-        d = trainer.predict(t.image)
-        xy, _ = find_peaks(d, **trainer.peak_params())
+        xy = count_density(scaled_density(t.image, predictor), predictor)['points']
         gt = t.points[t.points[:, 2] == 1]
-        ax.imshow(t.image, cmap='gray'); ax.axis('off')
+        ax.imshow(t.image, cmap='gray')
+        ax.axis('off')
         ax.plot(gt[:, 0] - .5, gt[:, 1] - .5, 'o', mfc='none', mec='cyan', ms=7)
         ax.plot(xy[:, 0] - .5, xy[:, 1] - .5, '+', color='red', ms=7)
-        integ, npk, ngt = result['counts'][t.id]
-        ax.set_title(f'{t.dataset}/{t.id}: integral {integ:.1f}, peaks {npk}, annotated {ngt}', fontsize=9)
-    fig.tight_layout(); return fig
+        c = result['counts'][t.id]
+        ax.set_title(f'{t.dataset}/{t.id}: integral {c.integral:.1f}, peaks {c.peaks}, annotated {c.annotated}', fontsize=9)
+    fig.tight_layout()
+    return fig
 
 def plot_count_errors(result: dict):
     "Per-image count error (integral − annotated) as bars."
     import matplotlib.pyplot as plt
     ids = list(result['counts'])
-    err = [result['counts'][i][0] - result['counts'][i][2] for i in ids]
+    err = [result['counts'][i].integral - result['counts'][i].annotated for i in ids]
     fig, ax = plt.subplots(figsize=(max(4, 0.35 * len(ids)), 3))
-    ax.bar(range(len(ids)), err); ax.axhline(0, color='k', lw=.5)
-    ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7); ax.set_ylabel('count error'); fig.tight_layout()
+    ax.bar(range(len(ids)), err)
+    ax.axhline(0, color='k', lw=.5)
+    ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7)
+    ax.set_ylabel('count error')
+    fig.tight_layout()
     return fig

@@ -15,7 +15,7 @@ from .peaks import find_peaks
 # %% auto 0
 __all__ = ['MODEL_API_VERSION', 'TTA', 'is_version', 'parse_version', 'check_api_version', 'ModelConfig', 'read_config',
            'Predictor', 'torch_run', 'CellnetModel', 'predict_density', 'flip_average', 'tta_predict', 'rescale',
-           'estimate_cell_diameter', 'peak_settings', 'count_image']
+           'estimate_cell_diameter', 'peak_settings', 'scaled_density', 'count_density', 'count_image']
 
 # %% ../nbs/09_predict.ipynb
 MODEL_API_VERSION = 1
@@ -307,6 +307,20 @@ def peak_settings(model, **changes) -> dict:
     "`model`'s peak settings with `changes` (threshold, min_distance, relative, centre_radius) that are not None."
     return {**model.config.peaks, **{k: v for k, v in changes.items() if v is not None}}
 
+def scaled_density(work: np.ndarray, model, tta: bool | str = False) -> np.ndarray:
+    "The density (cells per pixel) of `work`, an image normalised and rescaled to `model`'s cell size, in tiles (`tta`: see `tta_predict`)."
+    return predict_density(work, tta_predict(model.predict, tta), **model.config.tile)
+
+def count_density(density: np.ndarray, model, to_original=(1.0, 1.0), **peak_changes) -> dict:
+    """Count and centres of a `density` at `model`'s scale: `count` (what the model's config says to report), `integral`,
+    `n_peaks`, `points` (N×2 x, y, multiplied by `to_original` (sx, sy) to reach the image's own pixels) and `scores`;
+    `peak_changes` as `peak_settings`."""
+    xy, scores = find_peaks(density, **peak_settings(model, **peak_changes))
+    xy = xy * np.array(to_original, np.float32)
+    integral = float(density.sum())
+    return dict(count=float(len(xy)) if model.config.count == 'peaks' else integral, integral=integral, n_peaks=len(xy),
+                points=xy, scores=np.asarray(scores, np.float32))
+
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None, tta: bool | str = False, relative: bool | None = None,
                 centre_radius: int | None = None) -> dict:
@@ -322,15 +336,12 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     norm = normalize_image(image, **c.normalize)
     estimated = None                                        # None: not asked for; False: asked for, none found
     if cell_diameter == 'auto':
-        cell_diameter = estimate_cell_diameter(norm, model); estimated = cell_diameter is not None
+        cell_diameter = estimate_cell_diameter(norm, model)
+        estimated = cell_diameter is not None
     cell_diameter = cell_diameter or c.cell_diameter
     factor = c.cell_diameter / cell_diameter
     work, _, _ = rescale(norm, None, factor)
-    dens = predict_density(work, tta_predict(model.predict, tta), **c.tile)
-    xy, scores = find_peaks(dens, **peak_settings(model, min_distance=min_distance, threshold=threshold, relative=relative,
-                                                  centre_radius=centre_radius))
-    xy = xy * np.array([image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]], np.float32)
-    integral = float(dens.sum())
-    return dict(count=float(len(xy)) if c.count == 'peaks' else integral, integral=integral, n_peaks=len(xy),
-                points=xy, scores=np.asarray(scores, np.float32), density=dens, scale=factor, cell_diameter=float(cell_diameter),
-                size_estimated=estimated)
+    dens = scaled_density(work, model, tta)
+    res = count_density(dens, model, (image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]), threshold=threshold,
+                        min_distance=min_distance, relative=relative, centre_radius=centre_radius)
+    return dict(res, density=dens, scale=factor, cell_diameter=float(cell_diameter), size_estimated=estimated)

@@ -48,7 +48,7 @@
 import os
 experiment = 'default'      # a name in cellnet.learner.EXPERIMENTS
 mode = 'draft'              # draft: one validation fold | crossval: all folds (or `fold`) | release: train on all, save model
-data_root = '../shared/data'  # folder holding the data sets named in cfg['data'] (relative to the repo root)
+data_root = '../shared/data'  # folder holding the data sets named in the recipe's data (relative to the repo root)
 results_root = 'results/train'
 run_dir = ''                # '' → a new folder; an existing one → resume it (Slurm requeue)
 fold = -1                   # crossval: run only this fold (a job-array element); -1 → all
@@ -62,8 +62,8 @@ from pathlib import Path
 import numpy as np, matplotlib.pyplot as plt
 from cellnet.io import save_json, atomic_write
 from cellnet.io import make_run_dir
-from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, fit_model,
-                             calibrate, save_model, plot_history, plot_predictions, plot_count_errors, DATASETS)
+from cellnet.learner import (experiment_configs, project_root, load_train_images, kfold, fit_model, calibrate, as_predictor,
+                             evaluate_model, save_model, plot_history, plot_predictions, plot_count_errors)
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason, write_quality
 
@@ -90,7 +90,7 @@ def data_dirs(name):
     return (root / data_root / name), root / 'data/sets' / name
 
 images = []
-for name in dict.fromkeys(n for c in cfgs for n in c['data']):
+for name in dict.fromkeys(n for c in cfgs for n in c.data):
     src, out = data_dirs(name)
     if name == 'fixtures' and not (out / 'data_quality.csv').exists():  # the crops keep every annotated cell: fully
         write_quality(out / 'data_quality.csv', {f.name: dict(annotation_status='fully', fgmask_status='')
@@ -109,31 +109,32 @@ print({n: sum(t.dataset == n for t in images) for n in dict.fromkeys(t.dataset f
 # its networks in a `member<i>` folder below, and is calibrated, evaluated and saved as one model.
 
 # %%
-def label(cfg): return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in cfg['sweep'].items()) or 'run'
+def label(cfg): return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in cfg.sweep.items()) or 'run'
 
 results = []
 for cfg in cfgs:
     sub = run / label(cfg) if len(cfgs) > 1 else run
-    folds = [None] if mode == 'release' else ([fold] if fold >= 0 else (range(cfg['folds']) if mode == 'crossval' else [0]))
+    folds = [None] if mode == 'release' else ([fold] if fold >= 0 else (range(cfg.folds) if mode == 'crossval' else [0]))
     for f in folds:
         d = sub if f is None or len(folds) == 1 else sub / f'fold{f}'
         (d / 'plots').mkdir(parents=True, exist_ok=True)
-        save_json(d / 'cfg.json', {**cfg, 'mode': mode, 'fold': f})
-        mine = [t for t in images if t.dataset in cfg['data']]
-        train, val = (mine, mine) if f is None else kfold(mine, cfg['folds'], f, cfg['seed'])
-        trainer = fit_model(cfg, train, d, val=None if f is None else val)   # an ensemble where cfg['members'] > 1
-        calibrate(trainer, train)   # density scale, peak threshold and count: chosen on training images only
-        res = trainer.evaluate(val)
-        results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=trainer.cfg['peaks']['threshold'],
-                            count=trainer.cfg['count'], density_scale=trainer.cfg['model']['density_scale']))
+        save_json(d / 'cfg.json', {**cfg.settings(), 'mode': mode, 'fold': f})
+        mine = [t for t in images if t.dataset in cfg.data]
+        train, val = (mine, mine) if f is None else kfold(mine, cfg.folds, f, cfg.seed)
+        trainer = fit_model(cfg, train, d, val=None if f is None else val)   # an ensemble where the recipe's members > 1
+        config = calibrate(trainer, train)   # density scale, peak threshold and count: chosen on training images only
+        predictor = as_predictor(trainer, config)   # the model as `cellnet count` will run it
+        res = evaluate_model(predictor, val)
+        results.append(dict(config=label(cfg), fold=f, **res['summary'], peak_threshold=config.peaks['threshold'],
+                            count=config.count, density_scale=config.model['density_scale']))
         cols = list(dict.fromkeys(k for r in trainer.history for k in r))
         atomic_write(d / 'history.csv', '\n'.join([','.join(cols)] + [','.join(str(r.get(k, '')) for k in cols) for r in trainer.history]) + '\n')
         save_json(d / 'metrics.json', dict(summary=res['summary'], datasets=res['datasets'], evaluated_on='train' if f is None else 'validation'))
-        for name, fig in [('history', plot_history(trainer.history)), ('predictions', plot_predictions(val, res, trainer)),
+        for name, fig in [('history', plot_history(trainer.history)), ('predictions', plot_predictions(val, res, predictor)),
                           ('count_errors', plot_count_errors(res))]:
             fig.savefig(d / 'plots' / f'{name}.png', dpi=80)
             plt.show() if cfg is cfgs[-1] else plt.close(fig)
-        if mode == 'release': save_model(trainer, d / 'model', metrics=res['summary'])
+        if mode == 'release': save_model(trainer, config, d / 'model', metrics=res['summary'])
 
 # %% [markdown]
 # ## Summary
@@ -147,7 +148,7 @@ print((run / 'summary.csv').read_text())
 # %%
 #| hide
 if smoke:  # the tiny run really trained, evaluated and (in release mode) wrote a loadable model
-    assert (run / 'summary.json').exists() and len(results) == len(cfgs) * (cfgs[0]['folds'] if mode == 'crossval' and fold < 0 else 1)
+    assert (run / 'summary.json').exists() and len(results) == len(cfgs) * (cfgs[0].folds if mode == 'crossval' and fold < 0 else 1)
     assert np.isfinite(trainer.history[-1]['loss'])
 
 # %% [markdown]

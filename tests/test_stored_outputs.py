@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP = 'import json\nfrom cellnet.learner import DEFAULTS, EXPERIMENTS, experiment_configs'
 CELLS = [('tutorials/train.ipynb', 'print(json.dumps(DEFAULTS'),          # (notebook, how the cell's source begins)
          ('tutorials/train.ipynb', 'for name, changes in EXPERIMENTS.items()'),
-         ('tutorials/train.ipynb', "for cfg in experiment_configs('sigma')"),
+         ('tutorials/train.ipynb', "for recipe in experiment_configs('sigma')"),
          ('tutorials/count.ipynb', '!cellnet count --help')]              # a shell line: run with this environment's cellnet
 
 

@@ -135,7 +135,8 @@ def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise'
             raise ValueError('not a Label Studio JSON export (expected a list of tasks; export as "JSON", not "JSON_MIN" or CSV)')
     except (ValueError, AnnotationError) as e:
         msg = str(e).removeprefix(f'{export.name}: ')
-        _report(TaskError(export, msg), errors, problems); return out, problems
+        _report(TaskError(export, msg), errors, problems)
+        return out, problems
     for i, task in enumerate(tasks):
         tid, image = task.get('id', f'#{i}') if isinstance(task, dict) else f'#{i}', None
         try:
@@ -145,7 +146,8 @@ def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise'
             task_of[image] = tid
             pts, ignored = _task_points(task, annotator, _image_size(images_dir/image, sizes), labels)
         except ValueError as e:
-            _report(TaskError(export, str(e), tid, image), errors, problems); continue
+            _report(TaskError(export, str(e), tid, image), errors, problems)
+            continue
         for t, n in sorted(ignored.items()):
             _report(TaskError(export, f'{n} result(s) of type {t!r} ignored: cellnet reads keypointlabels only',
                               tid, image, skipped=False), errors, problems)
@@ -166,7 +168,8 @@ def read_exports(data_dir, labels: dict = LABELS, errors: str = 'raise'):
             for a, p in by_annotator.items():
                 if a in merged:
                     _report(TaskError(export, f"annotator {a!r} already annotated this image in {source[image, a]}",
-                                      image=image), errors, problems); continue
+                                      image=image), errors, problems)
+                    continue
                 merged[a], source[image, a] = p, export.name
     return out, problems
 

@@ -26,7 +26,8 @@ FEATURES = ('texture_fine', 'texture_coarse', 'deviation')  # the order of `feat
 _EPS = 1e-3  # floor of local std / deviation before the log (normalised units: 0.1% of the image's range)
 
 def _local_std(x, s):
-    m = ndi.gaussian_filter(x, s, truncate=3); m2 = ndi.gaussian_filter(x * x, s, truncate=3)
+    m = ndi.gaussian_filter(x, s, truncate=3)
+    m2 = ndi.gaussian_filter(x * x, s, truncate=3)
     return np.sqrt(np.maximum(m2 - m * m, 0))
 
 def _illumination(x, s=20.0):
@@ -57,8 +58,10 @@ def background_units(f, bins: int = 128) -> tuple[float, float]:
     lo, hi = np.percentile(s, [0.5, 99.5])
     if hi - lo < 1e-6: return float(np.median(s)), 0.0
     h, e = np.histogram(s, bins, (lo, hi))
-    h = np.convolve(h, np.ones(5) / 5, 'same'); c = (e[:-1] + e[1:]) / 2
-    k = int(np.argmax(h)); left = np.flatnonzero(h[:k] < h[k] / 2)
+    h = np.convolve(h, np.ones(5) / 5, 'same')
+    c = (e[:-1] + e[1:]) / 2
+    k = int(np.argmax(h))
+    left = np.flatnonzero(h[:k] < h[k] / 2)
     return float(c[k]), float((c[k] - (c[left[-1]] if len(left) else lo)) / 1.1774)
 
 def features(img) -> np.ndarray:
@@ -66,7 +69,8 @@ def features(img) -> np.ndarray:
     F = raw_features(img)
     for f in F:
         mode, spread = background_units(f)
-        f -= mode; f /= max(spread, 0.01)  # a flat image (spread 0) gives all-zero features, not inf
+        f -= mode
+        f /= max(spread, 0.01)  # a flat image (spread 0) gives all-zero features, not inf
     return F
 
 # %% ../nbs/03_fgmask.ipynb
@@ -83,13 +87,15 @@ def _fill_small_holes(m, amax):
     holes = ndi.binary_fill_holes(m) & ~m
     lab, n = ndi.label(holes)
     if n == 0: return m
-    keep = np.bincount(lab.ravel()) <= amax; keep[0] = False
+    keep = np.bincount(lab.ravel()) <= amax
+    keep[0] = False
     return m | keep[lab]
 
 def _drop_small(m, amin):
     lab, n = ndi.label(m)
     if n == 0: return m
-    keep = np.bincount(lab.ravel()) >= amin; keep[0] = False
+    keep = np.bincount(lab.ravel()) >= amin
+    keep[0] = False
     return keep[lab]
 
 # %% ../nbs/03_fgmask.ipynb
@@ -163,7 +169,9 @@ def _pixels(p, shape):
 def _near(p, shape, r):
     "For each pixel within `r` px of one of the points `p`: (flat pixel index, index of the nearest point)."
     if len(p) == 0: return np.zeros(0, int), np.zeros(0, int)
-    ids = np.full(shape, -1); rr, cc = _pixels(p, shape); ids[rr, cc] = np.arange(len(p))
+    ids = np.full(shape, -1)
+    rr, cc = _pixels(p, shape)
+    ids[rr, cc] = np.arange(len(p))
     d, (ri, ci) = ndi.distance_transform_edt(ids < 0, return_indices=True)
     flat = np.flatnonzero(d.ravel() <= r)
     return flat, ids[ri.ravel()[flat], ci.ravel()[flat]]
@@ -182,19 +190,23 @@ FIT_SEED = 0             # the background samples are drawn at random: the same 
 def _logistic(X, y, l2=1e-3, iters=25):
     "Class-balanced L2 logistic regression by Newton's method: weights (without the bias)."
     sw = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1))
-    Xb = np.c_[X, np.ones(len(X))]; w = np.zeros(Xb.shape[1])
+    Xb = np.c_[X, np.ones(len(X))]
+    w = np.zeros(Xb.shape[1])
     for _ in range(iters):
         p = 1 / (1 + np.exp(-np.clip(Xb @ w, -30, 30)))
         g = Xb.T @ (sw * (p - y)) + l2 * w
         H = (Xb * (sw * p * (1 - p))[:, None]).T @ Xb + l2 * np.eye(len(w))
-        step = np.linalg.solve(H, g); w -= step
+        step = np.linalg.solve(H, g)
+        w -= step
         if np.abs(step).max() < 1e-6: break
     return w[:-1]
 
 def _area_per_point(mask, p) -> np.ndarray:
     """For each point of `p` inside `mask`: the area (px²) of its connected component divided by the number of
     points in that component (touching cells merge into one object; this is about one cell's area)."""
-    lab, _ = ndi.label(mask); ids = lab[_pixels(p, mask.shape)]; ids = ids[ids > 0]
+    lab, _ = ndi.label(mask)
+    ids = lab[_pixels(p, mask.shape)]
+    ids = ids[ids > 0]
     return np.bincount(lab.ravel())[ids] / np.bincount(ids)[ids]
 
 def _inside(model, scores, fgs) -> float:
@@ -230,11 +242,15 @@ def fit_fgmask(images, points, **clean) -> FgMaskModel:
     if bad: raise FgMaskError(f'fit_fgmask: unknown or fitted (not settable) parameter(s) {sorted(bad)}')
     for i, (img, p) in pairs:
         p = as_points(p, f'points of image {i}')
-        F = features(img); Z = F.reshape(len(FEATURES), -1); shape = np.shape(img)
+        F = features(img)
+        Z = F.reshape(len(FEATURES), -1)
+        shape = np.shape(img)
         fg, bg = p[p[:, 2] != BACKGROUND], p[p[:, 2] == BACKGROUND]
         if len(fg): kept.append((F, fg))   # for the threshold: the final masks must hold these points
         flat, owner = _near(fg, shape, SAMPLE_RADIUS)
-        pos.append(Z[:, flat].T); pos_point.append(owner + n_fg); n_fg += len(fg)
+        pos.append(Z[:, flat].T)
+        pos_point.append(owner + n_fg)
+        n_fg += len(fg)
         neg.append(Z[:, _near(bg, shape, SAMPLE_RADIUS)[0]].T)
         mk = np.ones(shape, bool)
         if len(fg): mk[_pixels(fg, shape)] = False
@@ -249,8 +265,10 @@ def fit_fgmask(images, points, **clean) -> FgMaskModel:
     w = w / w.sum()
     model = FgMaskModel(weights=list(w), n_points=int(n_fg), **clean)
     if not n_fg: return model
-    scores = [np.tensordot(np.asarray(model.weights, np.float32), F, 1) for F, _ in kept]; fgs = [p for _, p in kept]
-    point_score = np.full(n_fg, -np.inf); np.maximum.at(point_score, np.concatenate(pos_point), pos @ w)
+    scores = [np.tensordot(np.asarray(model.weights, np.float32), F, 1) for F, _ in kept]
+    fgs = [p for _, p in kept]
+    point_score = np.full(n_fg, -np.inf)
+    np.maximum.at(point_score, np.concatenate(pos_point), pos @ w)
     model.threshold = float(np.clip(np.quantile(point_score, MISS_FRACTION), *THRESHOLD_RANGE))  # a first guess
     if 'object_min' not in clean:
         probe = replace(model, object_min=0.0)
@@ -264,7 +282,9 @@ def fit_fgmask(images, points, **clean) -> FgMaskModel:
 # %% ../nbs/03_fgmask.ipynb
 def check_fgmask(mask, points=None, max_outside: float = 0.02, min_fg: float = 0.001, max_fg: float = 0.95) -> list[str]:
     "The problems of a foreground mask (empty list: ok), given the image's N×3 points."
-    mask = np.asarray(mask); p = as_points(points); fg, bg = p[p[:, 2] != BACKGROUND], p[p[:, 2] == BACKGROUND]
+    mask = np.asarray(mask)
+    p = as_points(points)
+    fg, bg = p[p[:, 2] != BACKGROUND], p[p[:, 2] == BACKGROUND]
     frac, problems = float(mask.mean()), []
     if len(fg):
         out = 1 - mask[_pixels(fg, mask.shape)].mean()
@@ -306,7 +326,8 @@ def _load_cached_model(path: Path):
 
 def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None = None, refit: bool = False) -> dict:
     "Fit (or reuse) a model, write each image's mask and overlay under `out_dir/cache`: `{id: 'ok' | 'BAD'}`."
-    cache = Path(out_dir)/'cache'; model_file = cache/'fgmask_model.json'
+    cache = Path(out_dir)/'cache'
+    model_file = cache/'fgmask_model.json'
     pts = {k: as_points(points.get(k), f'points of {k}') for k in images}
     readable, report = {}, {}
     for k, f in images.items():
@@ -316,10 +337,12 @@ def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None
     if model is None:
         model = fit_fgmask((load_image(images[k]) for k in readable), [pts[k] for k in readable])
     for k in readable:
-        img = load_image(images[k]); mask = model.predict(img)
+        img = load_image(images[k])
+        mask = model.predict(img)
         problems = check_fgmask(mask, pts[k])
         save_npy(cache/'fgmasks'/f'{k}.npy', mask)
-        buf = io.BytesIO(); Image.fromarray(overlay(img, mask, pts[k])).save(buf, format='PNG')
+        buf = io.BytesIO()
+        Image.fromarray(overlay(img, mask, pts[k])).save(buf, format='PNG')
         atomic_write(cache/'fgmasks'/f'{k}.png', buf.getvalue())
         report[k] = {'status': 'BAD' if problems else 'ok', 'problems': problems, 'foreground': round(float(mask.mean()), 4)}
     report = {k: report[k] for k in images}

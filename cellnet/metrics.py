@@ -56,17 +56,22 @@ def match_points(pred, gt, tol: float):
         i, j, d = e['i'], e['j'], e['v']
         lab = connected_components(coo_matrix((np.ones(len(i)), (i, n + j)), (n + m, n + m)), directed=False)[1][i]
         alone = np.bincount(lab)[lab] == 1                       # an isolated pair within tol: matched as it is
-        pi.append(i[alone]); gj.append(j[alone])
+        pi.append(i[alone])
+        gj.append(j[alone])
         o = np.flatnonzero(~alone)[np.argsort(lab[~alone], kind='stable')]
         i, j, d, lab = i[o], j[o], d[o], lab[o]
         if len(lab):
-            starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]); ends = np.r_[starts[1:], len(lab)]
+            starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+            ends = np.r_[starts[1:], len(lab)]
             (ui, li, fi, ni), (uj, lj, fj, nj) = _local(lab, i, n, starts, ends), _local(lab, j, m, starts, ends)
             for a, b, f_i, f_j, n_i, n_j in zip(starts, ends, fi, fj, ni, nj):   # one assignment per group of nearby points
                 big = tol * (min(n_i, n_j) + 1)                     # one more pair always beats any distance saving
-                C = np.full((n_i, n_j), big); C[li[a:b], lj[a:b]] = d[a:b]
-                rr, cc = linear_sum_assignment(C); ok = C[rr, cc] < big
-                pi.append(ui[f_i + rr[ok]]); gj.append(uj[f_j + cc[ok]])
+                C = np.full((n_i, n_j), big)
+                C[li[a:b], lj[a:b]] = d[a:b]
+                rr, cc = linear_sum_assignment(C)
+                ok = C[rr, cc] < big
+                pi.append(ui[f_i + rr[ok]])
+                gj.append(uj[f_j + cc[ok]])
     pairs = np.stack([np.concatenate(pi), np.concatenate(gj)], 1).astype(int)
     pairs = pairs[np.argsort(pairs[:, 0], kind='stable')]
     return pairs, np.setdiff1d(np.arange(n), pairs[:, 0]), np.setdiff1d(np.arange(m), pairs[:, 1])

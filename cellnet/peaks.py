@@ -67,21 +67,25 @@ def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     pairs of peaks go in chunks of about `budget` window values, gathered straight from `h` (a padded copy of a
     10k×10k map would cost 0.4 GB more), so memory stays bounded whatever `R` and the map's size."""
     H, W = h.shape
-    d = np.arange(-R, R + 1); dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing='ij'))
-    disc = dy ** 2 + dx ** 2 <= R * R; dy, dx = dy[disc], dx[disc]   # the window's offsets, cut to a disc
+    d = np.arange(-R, R + 1)
+    dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing='ij'))
+    disc = dy ** 2 + dx ** 2 <= R * R
+    dy, dx = dy[disc], dx[disc]   # the window's offsets, cut to a disc
     fy, fx = dy.astype(np.float32), dx.astype(np.float32)
     pk = np.c_[r, c].astype(np.int64)
     pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
     pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
     pr = pr[np.argsort(pr[:, 0], kind='stable')]
-    step = max(1, budget // len(dy)); out = np.empty((len(r), 2))
+    step = max(1, budget // len(dy))
+    out = np.empty((len(r), 2))
     for p0 in range(0, len(r), step):
         rr, cc = r[p0:p0 + step, None] + dy, c[p0:p0 + step, None] + dx
         w = h[np.clip(rr, 0, H - 1), np.clip(cc, 0, W - 1)]
         w[(rr < 0) | (rr >= H) | (cc < 0) | (cc >= W) | (w < 0)] = 0   # nothing outside the image; positive mass only
         lo, hi = np.searchsorted(pr[:, 0], [p0, p0 + step])
         for q0 in range(lo, hi, step):
-            i, j = pr[q0:min(q0 + step, hi)].T; v = (pk[j] - pk[i]).astype(np.float32)
+            i, j = pr[q0:min(q0 + step, hi)].T
+            v = (pk[j] - pk[i]).astype(np.float32)
             # pixel p + d is nearer to q = p + v than to p when d·v > |v|²/2
             rows, cols = np.nonzero(2 * (v[:, :1] * fy + v[:, 1:] * fx) > (v ** 2).sum(1, keepdims=True))
             w[i[rows] - p0, cols] = 0
@@ -103,7 +107,8 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
     if score not in ('mass', 'height'): raise PeakError(f"score: expected 'mass' or 'height', got {score!r}")
     if not threshold > 0: raise PeakError(f'threshold: must be > 0 (a flat background would be all peaks), got {threshold}')
     if int(min_distance) < 1: raise PeakError(f'min_distance: must be ≥ 1 pixel, got {min_distance}')
-    md = int(min_distance); rad = md if radius is None else int(radius)
+    md = int(min_distance)
+    rad = md if radius is None else int(radius)
     if not 0 <= rad <= md: raise PeakError(f'radius: the mass window ({rad}) must lie within 0…min_distance ({md}): '
                                               "a wider one lets a faint maximum beside a cell count that cell's mass")
     if int(centre_radius) < 0: raise PeakError(f'centre_radius: must be ≥ 0 pixels (0: the peak pixel), got {centre_radius}')
@@ -112,19 +117,23 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
         if len(typical): threshold *= float(np.median(typical))
     floor = threshold if score == 'height' else threshold / (2 * rad + 1) ** 2   # a peak is the highest pixel of its window
     r, c = np.nonzero((h >= floor) & (h > 0))
-    pad = max(md, rad, 1); hp = np.pad(h, pad)
+    pad = max(md, rad, 1)
+    hp = np.pad(h, pad)
     ismax = _local_max(h, hp, pad, r, c, md)
     r, c = r[ismax], c[ismax]
     rf, cf = r.astype(float), c.astype(float)
     if refine:
         dr, dc = _subpixel(_windows(hp, r, c, 1, pad))
-        rf += np.where((r > 0) & (r < h.shape[0] - 1), dr, 0); cf += np.where((c > 0) & (c < h.shape[1] - 1), dc, 0)
+        rf += np.where((r > 0) & (r < h.shape[0] - 1), dr, 0)
+        cf += np.where((c > 0) & (c < h.shape[1] - 1), dc, 0)
     # touching maxima are equal (each is ≥ the other): a plateau, reported once at its mean position
     pr = cKDTree(np.c_[r, c]).query_pairs(1, p=np.inf, output_type='ndarray') if len(r) > 1 else []
     if len(pr):
         n, lab = connected_components(coo_matrix((np.ones(len(pr)), (pr[:, 0], pr[:, 1])), (len(r), len(r))), directed=False)
-        size = np.bincount(lab, minlength=n); flat = size[lab] > 1
-        rf[flat] = (np.bincount(lab, r, n) / size)[lab][flat]; cf[flat] = (np.bincount(lab, c, n) / size)[lab][flat]
+        size = np.bincount(lab, minlength=n)
+        flat = size[lab] > 1
+        rf[flat] = (np.bincount(lab, r, n) / size)[lab][flat]
+        cf[flat] = (np.bincount(lab, c, n) / size)[lab][flat]
         one = np.unique(lab, return_index=True)[1]
         r, c, rf, cf = r[one], c[one], rf[one], cf[one]
     s = _windows(hp, r, c, rad, pad).sum(1, dtype=np.float64) if score == 'mass' else h[r, c].astype(np.float64)

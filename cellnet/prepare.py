@@ -42,7 +42,8 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
     `radius`: px within which clicks of different annotators are the same cell. `errors='raise'` stops at the first
     problem in an export; `'skip'` skips the bad task and reports it. `fgmasks`: also fit and write the foreground masks
     (`cellnet.fgmask.write_fgmasks`) and infer `fgmask_status`. Returns a summary (see `format_summary`)."""
-    data_dir = Path(data_dir); out = Path(out_dir) if out_dir is not None else data_dir
+    data_dir = Path(data_dir)
+    out = Path(out_dir) if out_dir is not None else data_dir
     ids = _image_ids(data_dir)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', AnnotationWarning)  # every problem is in the summary
@@ -133,7 +134,8 @@ def _load_cached(path: Path, check, what: str) -> np.ndarray:
 
 def load_prepared(data_dir, out_dir=None, trainable_only: bool = False) -> list[Sample]:
     "The prepared samples of `data_dir` (cache in `out_dir`, default `data_dir`), in image-name order."
-    data_dir = Path(data_dir); out = Path(out_dir) if out_dir is not None else data_dir
+    data_dir = Path(data_dir)
+    out = Path(out_dir) if out_dir is not None else data_dir
     q = out/'data_quality.csv'
     if not q.exists() or not (out/'cache'/'points').is_dir():
         raise DataQualityError(f"{out}: not prepared (no data_quality.csv or cache/points): run "

@@ -98,7 +98,9 @@ def find_model_dir(src) -> Path:
     raise ModelError(f'{src}: neither a model folder (config.json, model.onnx) nor a training run with a model/ folder')
 
 def _tarinfo(ti: tarfile.TarInfo) -> tarfile.TarInfo:
-    ti.uid = ti.gid = 0; ti.uname = ti.gname = ''; ti.mtime = 0
+    ti.uid = ti.gid = 0
+    ti.uname = ti.gname = ''
+    ti.mtime = 0
     return ti
 
 def _archive(release_dir: Path) -> tuple[str, bytes]:
@@ -143,15 +145,19 @@ def package(src, tag: str | None = None, out='results/releases', date: datetime 
     got = CellnetModel(mdir).predict(np.zeros((1, c, 64, 96), np.float32)).shape
     if got != (1, 1, 64, 96): raise ModelError(f'{mdir/"model.onnx"}: output shape {got} for input (1,{c},64,96)')
     v = make_version(tag, date)
-    out = Path(out); dest = out/v
+    out = Path(out)
+    dest = out/v
     if dest.exists(): raise ModelError(f'{dest}: release {v} exists already (give a tag: cellnet release RUN_DIR TAG)')
     tmp = temp_dir_for(dest)
     try:
         for f in _artifact_files(mdir):
-            if f != 'config.json': (tmp/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(mdir/f, tmp/f)
+            if f != 'config.json':
+                (tmp/f).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(mdir/f, tmp/f)
         released = datetime.now(timezone.utc).isoformat(timespec='seconds')
         save_json(tmp/'config.json', dataclasses.replace(cfg, version=v, released=released).to_dict())
-        write_manifest(tmp); verify_artifact(tmp, manifest=True)
+        write_manifest(tmp)
+        verify_artifact(tmp, manifest=True)
         os.rename(tmp, dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     pack(dest)
@@ -175,7 +181,8 @@ def _cached(version: str) -> Path | None:
     if not d.exists(): return None
     try: cfg = verify_artifact(d, manifest=True)
     except ModelError as e:
-        warnings.warn(f'{e}: not using this cached copy', stacklevel=3); return None
+        warnings.warn(f'{e}: not using this cached copy', stacklevel=3)
+        return None
     if cfg.version != version:
         warnings.warn(f"{d}: config.json says version {cfg.version}: not using this cached copy", stacklevel=3)
         return None
@@ -226,7 +233,10 @@ def _download(src: str, dest: Path, sha256: str | None = None, size: int | None 
     h, n = hashlib.sha256(), 0
     with _open(src) as (f, length), open(dest, 'wb') as out:
         try:
-            while chunk := f.read(1 << 20): h.update(chunk); out.write(chunk); n += len(chunk)
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                out.write(chunk)
+                n += len(chunk)
         except (OSError, http.client.HTTPException) as e:
             raise RegistryUnavailable(f'{src}: connection lost after {n} bytes ({e})') from None
     expected = length if length is not None else size
@@ -307,7 +317,8 @@ def _unpack(archive: Path, out: Path, version: str, src: str) -> Path:
 def _install(where: str, entry: dict) -> Path:
     "Download `entry` from the registry into the cache, verified, by an atomic rename; returns its cache folder."
     v = entry['version']
-    models = cache_dir()/'models'; models.mkdir(parents=True, exist_ok=True)
+    models = cache_dir()/'models'
+    models.mkdir(parents=True, exist_ok=True)
     dest, tmp = models/v, Path(tempfile.mkdtemp(prefix=f'.{v}.', dir=models))   # unpacked below into tmp/…, renamed to dest
     try:
         if 'archive' in entry:
@@ -427,7 +438,9 @@ def init_model(version=None, backend: str = 'onnx', registry=None) -> CellnetMod
 def list_models(registry=None, online: bool = True) -> tuple[list[dict], str | None]:
     "Rows (version, where, status, path) of cached, shipped and registry models, and a note if the registry failed."
     def status(d):
-        try: verify_artifact(d, manifest=True); return 'ok'
+        try:
+            verify_artifact(d, manifest=True)
+            return 'ok'
         except ModelError as e: return str(e).removeprefix(f'{d}: ').removeprefix(f'{d/"config.json"}: ')
     rows = [dict(version=v, where='cache', status=status(cache_dir()/'models'/v), path=str(cache_dir()/'models'/v))
             for v in reversed(cached_versions(None))]

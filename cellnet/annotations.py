@@ -67,6 +67,7 @@ def _label(value: dict, labels: dict) -> int:
     if len(ids) > 1: raise ValueError(f'a keypoint has labels of different kinds: {names}')
     return ids.pop()
 
+# %% ../nbs/01_annotations.ipynb
 def _keypoint(r: dict, size: tuple[int, int], labels: dict) -> tuple[float, float, int]:
     "One keypoint result as pixel `(x, y, label)`, checked against the image `size` (W, H)."
     v = r.get('value') if isinstance(r.get('value'), dict) else {}
@@ -83,11 +84,13 @@ def _keypoint(r: dict, size: tuple[int, int], labels: dict) -> tuple[float, floa
     x, y = min(max(x, 0.), np.nextafter(W, 0)), min(max(y, 0.), np.nextafter(H, 0))
     return x, y, _label(v, labels)
 
+# %% ../nbs/01_annotations.ipynb
 def _user(a: dict) -> str:
     u = a.get('completed_by')
     if isinstance(u, dict): u = u.get('email') or u.get('id')
     return str(u)
 
+# %% ../nbs/01_annotations.ipynb
 def _task_points(task: dict, annotator: str, size: tuple[int, int], labels: dict):
     "Points of each submitted annotation of `task` as `{annotator: N×3}`, and `{result type: count}` of ignored results."
     anns = [a for a in task.get('annotations') or [] if isinstance(a, dict) and not a.get('was_cancelled')]
@@ -112,11 +115,13 @@ def _image_size(path: Path, sizes: dict) -> tuple[int, int]:
         sizes[path] = (w, h)
     return sizes[path]
 
+# %% ../nbs/01_annotations.ipynb
 def _report(problem: TaskError, errors: str, problems: list):
     if errors == 'raise' and problem.skipped: raise problem
     warnings.warn(str(problem), AnnotationWarning, stacklevel=3)
     problems.append(problem)
 
+# %% ../nbs/01_annotations.ipynb
 def read_export(export, images_dir, labels: dict = LABELS, errors: str = 'raise', sizes: dict | None = None):
     """Read a Label Studio keypoint export: `({image name: {annotator: N×3 (x, y, label)}}, problems)`.
 

@@ -25,17 +25,20 @@ class FgMaskError(CellnetError):
 FEATURES = ('texture_fine', 'texture_coarse', 'deviation')  # the order of `features()` and of the weights
 _EPS = 1e-3  # floor of local std / deviation before the log (normalised units: 0.1% of the image's range)
 
+# %% ../nbs/03_fgmask.ipynb
 def _local_std(x, s):
     m = ndi.gaussian_filter(x, s, truncate=3)
     m2 = ndi.gaussian_filter(x * x, s, truncate=3)
     return np.sqrt(np.maximum(m2 - m * m, 0))
 
+# %% ../nbs/03_fgmask.ipynb
 def _illumination(x, s=20.0):
     "The slowly varying illumination: a σ = `s` px blur, computed at 1/4 resolution for speed."
     f = 4 if min(x.shape) >= 64 else 1
     small = ndi.gaussian_filter(x[::f, ::f], s / f, truncate=3)
     return ndi.zoom(small, (x.shape[0] / small.shape[0], x.shape[1] / small.shape[1]), order=1, grid_mode=True, mode='nearest')
 
+# %% ../nbs/03_fgmask.ipynb
 def _finite(img) -> np.ndarray:
     "`img` as float32 H×W with NaN/inf pixels (a corrupt float TIFF) set to the median of the finite ones."
     img = np.asarray(img, np.float32)
@@ -43,6 +46,7 @@ def _finite(img) -> np.ndarray:
     ok = np.isfinite(img)
     return img if ok.all() else np.where(ok, img, np.median(img[ok]) if ok.any() else 0).astype(np.float32)
 
+# %% ../nbs/03_fgmask.ipynb
 def raw_features(img) -> np.ndarray:
     "Log texture features of `img` (3×H×W float32, order `FEATURES`): fine and coarse local std, illumination deviation."
     x = normalize_image(_finite(img))
@@ -51,6 +55,7 @@ def raw_features(img) -> np.ndarray:
                      np.log(_local_std(x, 2) + _EPS),
                      np.log(ndi.gaussian_filter(dev, 1.5, truncate=3) + _EPS)]).astype(np.float32)
 
+# %% ../nbs/03_fgmask.ipynb
 def background_units(f, bins: int = 128) -> tuple[float, float]:
     """`(mode, spread)` of the background peak of feature map `f`: the histogram's mode, and its half width at
     half height on the low side, as a Gaussian σ (HWHM / 1.1774). A flat map gives spread 0."""
@@ -64,6 +69,7 @@ def background_units(f, bins: int = 128) -> tuple[float, float]:
     left = np.flatnonzero(h[:k] < h[k] / 2)
     return float(c[k]), float((c[k] - (c[left[-1]] if len(left) else lo)) / 1.1774)
 
+# %% ../nbs/03_fgmask.ipynb
 def features(img) -> np.ndarray:
     "`raw_features` in this image's background units: (f − background mode) / background spread."
     F = raw_features(img)
@@ -201,6 +207,7 @@ def _logistic(X, y, l2=1e-3, iters=25):
         if np.abs(step).max() < 1e-6: break
     return w[:-1]
 
+# %% ../nbs/03_fgmask.ipynb
 def _area_per_point(mask, p) -> np.ndarray:
     """For each point of `p` inside `mask`: the area (px²) of its connected component divided by the number of
     points in that component (touching cells merge into one object; this is about one cell's area)."""
@@ -209,10 +216,12 @@ def _area_per_point(mask, p) -> np.ndarray:
     ids = ids[ids > 0]
     return np.bincount(lab.ravel())[ids] / np.bincount(ids)[ids]
 
+# %% ../nbs/03_fgmask.ipynb
 def _inside(model, scores, fgs) -> float:
     "Fraction of the annotated points `fgs` (one N×3 array per score map) inside `model`'s cleaned masks."
     return float(np.concatenate([model.clean(s)[_pixels(p, s.shape)] for s, p in zip(scores, fgs)]).mean())
 
+# %% ../nbs/03_fgmask.ipynb
 def _calibrate(model, scores, fgs, target):
     """`(model with the highest threshold in THRESHOLD_RANGE whose masks hold `target` of the points, whether any does)`.
     Bisection: every clean-up step is monotone, so the fraction inside never grows with the threshold."""
@@ -225,6 +234,7 @@ def _calibrate(model, scores, fgs, target):
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
     return replace(model, threshold=lo), True
 
+# %% ../nbs/03_fgmask.ipynb
 def fit_fgmask(images, points, **clean) -> FgMaskModel:
     """Fit a data set's `FgMaskModel` from its images (iterable of H×W arrays) and points (N×3 each, same order).
 

@@ -102,6 +102,7 @@ class Recipe:
         own = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != 'config'}
         return {**{k: getattr(self.config, k) for k in _MODEL_SETTINGS}, **own}
 
+# %% ../nbs/12_learner.ipynb
 def _set(cfg: dict, key: str, value):
     "Set `cfg['a']['b'] = value` for the dotted key 'a.b'."
     *path, last = key.split('.')
@@ -111,9 +112,11 @@ def _set(cfg: dict, key: str, value):
 
 LIST_VALUED = ('data', 'aug.scale', 'model.decoder_channels')   # settings whose value is a list: a sweep is a list of lists
 
+# %% ../nbs/12_learner.ipynb
 def _is_sweep(key: str, value) -> bool:
     return isinstance(value, list) and (key not in LIST_VALUED or all(isinstance(v, list) for v in value))
 
+# %% ../nbs/12_learner.ipynb
 def experiment_configs(experiment: str = 'default', overrides: dict | None = None) -> list[Recipe]:
     "The recipes of `experiment` with `overrides` (flat, dotted settings) applied: one per element of the sweep (list values)."
     if experiment not in EXPERIMENTS:
@@ -266,6 +269,7 @@ class Trainer:
                 self._checkpoint()
         return self.history
 
+# %% ../nbs/12_learner.ipynb
 def as_predictor(model, config: ModelConfig | None = None) -> Predictor:
     """A `Trainer` or `Ensemble` as counting sees a model: its network with `config` (default: its recipe's), so training
     scores it on the path `cellnet count` runs."""

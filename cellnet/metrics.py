@@ -43,6 +43,7 @@ def _local(group, idx, size: int, starts, ends):
     first = np.minimum.reduceat(rank, starts)
     return keys % size, rank - np.repeat(first, ends - starts), first, np.maximum.reduceat(rank, starts) - first + 1
 
+# %% ../nbs/10_metrics.ipynb
 def match_points(pred, gt, tol: float):
     """One-to-one matching of `pred` to `gt` points (N×2 or N×3; x, y used) within distance `tol` (inclusive):
     the most pairs, then the smallest total distance. Returns `(pairs K×2 [pred index, gt index],
@@ -134,10 +135,12 @@ def _log_peaks(img01, sigma: float, threshold: float, polarity: str, response=No
     return find_peaks(response if polarity == 'bright' else -response, min_distance=max(1, int(sigma + 0.5)),
                       threshold=threshold, score='height')
 
+# %% ../nbs/10_metrics.ipynb
 def log_detect(image, sigma: float, threshold: float, polarity: str = 'bright'):
     "Laplacian-of-Gaussian blob centres of `image` (normalised first) → `(xy N×2, response heights N)`, as `find_peaks`."
     return _log_peaks(normalize_image(image), sigma, threshold, polarity)
 
+# %% ../nbs/10_metrics.ipynb
 def tune_log(images, points, tol: float, grid: dict | None = None, objective: str = 'f1'):
     """Grid-search σ, threshold and polarity of `log_detect` on `images` against their `points` (N×2/N×3).
     `grid` overrides keys of `LOG_GRID`. Returns `(best, table)`: the best row (highest micro F1, or lowest

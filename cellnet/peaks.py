@@ -25,6 +25,7 @@ def _windows(hp, r, c, k: int, pad: int) -> np.ndarray:
     return hp[(r + pad)[:, None, None] + d[None, :, None],
               (c + pad)[:, None, None] + d[None, None, :]].reshape(len(r), (2 * k + 1) ** 2)
 
+# %% ../nbs/08_peaks.ipynb
 def _subpixel(n3: np.ndarray):
     "Offsets (dr, dc) in [-0.5, 0.5] of a parabola through the log-values of each 3×3 neighbourhood's centre row/column."
     lg = np.log(np.maximum(n3, 1e-6 * n3[:, 4:5]))
@@ -35,6 +36,7 @@ def _subpixel(n3: np.ndarray):
         out.append(np.where(den < 0, np.clip(off, -.5, .5), 0.))
     return out
 
+# %% ../nbs/08_peaks.ipynb
 def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk: int = 1 << 14, stripe: int = 256) -> np.ndarray:
     """Whether each candidate pixel (r, c) (in row order, as `np.nonzero` gives them) is the maximum of its (2·md+1)²
     window (zeros outside, as in `hp`). A pixel that is not the maximum of its 3×3 neighbourhood is not that of any
@@ -61,6 +63,7 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
 
 RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold scales (calibration's lowest threshold)
 
+# %% ../nbs/08_peaks.ipynb
 def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
     another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel. Peaks and
@@ -93,6 +96,7 @@ def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
         out[p0:p0 + step] = np.stack([c[p0:p0 + step] + w @ fx / m, r[p0:p0 + step] + w @ fy / m], 1)
     return out
 
+# %% ../nbs/08_peaks.ipynb
 def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: str = 'mass',
                radius: int | None = None, refine: bool = True, relative: bool = False, centre_radius: int = 0):
     """Local maxima of `heatmap` → `(xy, scores)`: `xy` N×2 float in Label Studio pixel coordinates, sorted by

@@ -35,6 +35,7 @@ def _image_ids(data_dir: Path) -> dict[str, Path]:
         ids[f.stem] = f
     return ids
 
+# %% ../nbs/04_prepare.ipynb
 def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS, errors: str = 'skip',
             fgmasks: bool = True) -> dict:
     """Write `OUT/cache/points`, `OUT/cache/annotators.json` and `OUT/data_quality.csv` for `data_dir` (`OUT` = `out_dir` or `data_dir`).
@@ -85,6 +86,7 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
                             for im, r in table.items() if im in names),
             'uncertain': uncertain, 'problems': [str(p) for p in problems], 'notes': notes}
 
+# %% ../nbs/04_prepare.ipynb
 def format_summary(s: dict) -> str:
     "A few lines for the terminal from a `prepare` summary."
     pts = ', '.join(f'{n:,} {k}' for k, n in s['points'].items() if n)

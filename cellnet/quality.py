@@ -59,6 +59,7 @@ def read_quality(path) -> dict[str, dict[str, str]]:
         table[image], line_of[image] = rec, line
     return table
 
+# %% ../nbs/02_quality.ipynb
 def write_quality(path, table: dict[str, dict[str, str]]):
     "Write `table` to `path` atomically: the standard columns, then any others in the order they first appear."
     cols = list(QUALITY_COLUMNS) + [c for r in table.values() for c in r if c not in QUALITY_COLUMNS]

@@ -97,12 +97,14 @@ def find_model_dir(src) -> Path:
         if (d/'config.json').is_file(): return d
     raise ModelError(f'{src}: neither a model folder (config.json, model.onnx) nor a training run with a model/ folder')
 
+# %% ../nbs/13_release.ipynb
 def _tarinfo(ti: tarfile.TarInfo) -> tarfile.TarInfo:
     ti.uid = ti.gid = 0
     ti.uname = ti.gname = ''
     ti.mtime = 0
     return ti
 
+# %% ../nbs/13_release.ipynb
 def _archive(release_dir: Path) -> tuple[str, bytes]:
     "(version, bytes of `<version>.tar.gz`) of a verified release; the same files give the same bytes."
     cfg = verify_artifact(release_dir, manifest=True)
@@ -113,6 +115,7 @@ def _archive(release_dir: Path) -> tuple[str, bytes]:
             tf.add(release_dir/f, arcname=f'{v}/{f}', recursive=False, filter=_tarinfo)
     return v, buf.getvalue()
 
+# %% ../nbs/13_release.ipynb
 def pack(release_dir, dest=None) -> Path:
     "Write `<version>.tar.gz` (one folder `<version>/`) of a verified release; default: beside the release folder."
     release_dir = Path(release_dir)
@@ -121,6 +124,7 @@ def pack(release_dir, dest=None) -> Path:
 
 PEAK_SETTINGS = {'threshold': (int, float), 'min_distance': int, 'radius': int, 'relative': bool, 'centre_radius': int}
 
+# %% ../nbs/13_release.ipynb
 def derive_config(cfg: ModelConfig, peaks: dict, where) -> ModelConfig:
     "`cfg` with its peak settings changed by `peaks`, recording what it was derived from; its metrics dropped."
     for k, v in peaks.items():
@@ -134,6 +138,7 @@ def derive_config(cfg: ModelConfig, peaks: dict, where) -> ModelConfig:
     return dataclasses.replace(cfg, peaks=new, metrics={}, version=None, released=None,
                                derived_from=dict(version=cfg.version, peaks=cfg.peaks, metrics=cfg.metrics))
 
+# %% ../nbs/13_release.ipynb
 def package(src, tag: str | None = None, out='results/releases', date: datetime | None = None,
             peaks: dict | None = None) -> Path:
     """Package a training run or model folder as the release `out/<version>/` (atomically) plus `<version>.tar.gz`;
@@ -196,14 +201,17 @@ TIMEOUT = 30  # seconds, to connect and between received bytes
 class RegistryUnavailable(ModelError):
     "The registry (or GitHub) cannot be reached: no network, rate limit, server error, missing folder."
 
+# %% ../nbs/13_release.ipynb
 def _is_url(loc) -> bool: return str(loc).startswith(('http://', 'https://'))
 
+# %% ../nbs/13_release.ipynb
 def _join(base: str, name: str) -> str:
     "`name` (relative, or already a URL) inside the registry `base`, as a URL or a path."
     if _is_url(name): return name
     if _is_url(base): return base.rstrip('/') + '/' + urllib.parse.quote(name)
     return str(Path(base)/name)
 
+# %% ../nbs/13_release.ipynb
 @contextlib.contextmanager
 def _open(src: str, headers: dict | None = None):
     "Open a registry file (path or http(s) URL); yields (binary stream, length in bytes or None)."
@@ -227,6 +235,7 @@ def _open(src: str, headers: dict | None = None):
         n = r.headers.get('Content-Length')
         yield r, int(n) if n and n.isdigit() else None
 
+# %% ../nbs/13_release.ipynb
 def _download(src: str, dest: Path, sha256: str | None = None, size: int | None = None) -> Path:
     "Copy `src` to `dest`, refusing a short, overlong or wrong-checksum transfer (`ModelError`)."
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -246,6 +255,7 @@ def _download(src: str, dest: Path, sha256: str | None = None, size: int | None 
         raise ModelError(f'{src}: wrong checksum (sha256 {h.hexdigest()}, the registry index says {sha256})')
     return dest
 
+# %% ../nbs/13_release.ipynb
 def _read_json(src: str, headers: dict | None = None):
     buf = io.BytesIO()
     with _open(src, headers) as (f, _):
@@ -314,6 +324,7 @@ def _unpack(archive: Path, out: Path, version: str, src: str) -> Path:
         raise ModelError(f'{src}: not a readable .tar.gz ({e})') from None
     return out/version
 
+# %% ../nbs/13_release.ipynb
 def _install(where: str, entry: dict) -> Path:
     "Download `entry` from the registry into the cache, verified, by an atomic rename; returns its cache folder."
     v = entry['version']
@@ -337,6 +348,7 @@ def _install(where: str, entry: dict) -> Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
+# %% ../nbs/13_release.ipynb
 def fetch(version: str = 'latest', registry=None, force: bool = False) -> Path:
     "Make model `version` ('latest': the newest of this API version) available in the cache; returns its folder."
     if version != 'latest':
@@ -373,6 +385,7 @@ def publish_registry(release_dir, registry=None) -> Path:
     save_json(root/'index.json', idx)
     return root/entry['archive']
 
+# %% ../nbs/13_release.ipynb
 def github_release_command(release_dir, archive, repo: str = GITHUB_REPO) -> list[str]:
     "The `gh release create` command that publishes a release's archive on GitHub."
     cfg = verify_artifact(release_dir, manifest=True)
@@ -385,6 +398,7 @@ def github_release_command(release_dir, archive, repo: str = GITHUB_REPO) -> lis
     return ['gh', 'release', 'create', f'model-{v}', str(archive), '--repo', repo, '--title', f'cellnet model {v}',
             '--notes', notes]
 
+# %% ../nbs/13_release.ipynb
 def release(src, tag: str | None = None, registry=None, publish: str = 'none', out='results/releases',
             date: datetime | None = None, peaks: dict | None = None) -> Path:
     """Package a training run or model folder as a versioned release (unless it is one) and publish it; returns its folder.
@@ -456,6 +470,7 @@ def list_models(registry=None, online: bool = True) -> tuple[list[dict], str | N
                          'cached' if e['version'] in cached else 'available') for e in reversed(entries)]
     return rows, None
 
+# %% ../nbs/13_release.ipynb
 def models_cli(argv: list[str]) -> int:
     "`cellnet models`: list cached, shipped and registry models."
     ap = argparse.ArgumentParser(prog='cellnet models', description=models_cli.__doc__)
@@ -472,6 +487,7 @@ def models_cli(argv: list[str]) -> int:
     if note: print(f'registry not read: {note}')
     return 0
 
+# %% ../nbs/13_release.ipynb
 def fetch_cli(argv: list[str]) -> int:
     "`cellnet fetch [VERSION]`: download a model into the cache, verified, for nodes without internet."
     ap = argparse.ArgumentParser(prog='cellnet fetch', description=fetch_cli.__doc__)
@@ -483,6 +499,7 @@ def fetch_cli(argv: list[str]) -> int:
     print(f'{d.name}: {d}')
     return 0
 
+# %% ../nbs/13_release.ipynb
 def release_cli(argv: list[str]) -> int:
     "`cellnet release RUN_DIR [TAG]`: package a trained run (or publish a release, or derive one with other peak settings) as a versioned model artifact."
     ap = argparse.ArgumentParser(prog='cellnet release', description=release_cli.__doc__)

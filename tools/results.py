@@ -27,6 +27,7 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'vgg': 'python benchmarks/vgg.py --experiment overlapping --draws 5 --threads 1',
     'log_baseline': 'python benchmarks/log_baseline.py',
     'default_model': 'python benchmarks/default_model.py',
+    'peer_nuclephaser': 'python benchmarks/peer_nuclephaser.py --threads 1',
     'count_speed': 'python benchmarks/count_speed.py',
     'train_speed': 'python benchmarks/train_speed.py',
     'fgmask': 'python benchmarks/fgmask.py',

@@ -99,6 +99,6 @@ def main():
                     names, pts, truth, [len(p) for p in pts], sum(out[str(p)]['seconds'] for p in paths), megapixels, tol)
         for k in [k for k in rows if f' on {name} @ ' in k]:
             show(k, rows[k])
-    write_result(result_name(__file__, a, ap), rows, t0)
+    write_result(result_name(__file__), rows, t0)   # --threads, its one option, changes the speed, not the figures
 
 if __name__ == '__main__': main()

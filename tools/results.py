@@ -54,7 +54,7 @@ SUMMARY = [
 ]
 
 HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
-           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB'}
+           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP'}
 
 def spec(column: str) -> str:
     "The format of a table column: scores to 3 decimals, errors in cells to 2, relative errors as percentages."

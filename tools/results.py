@@ -27,6 +27,7 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'vgg': 'python benchmarks/vgg.py --experiment overlapping --draws 5 --threads 1',
     'log_baseline': 'python benchmarks/log_baseline.py',
     'default_model': 'python benchmarks/default_model.py',
+    'peer_nuclephaser': 'python benchmarks/peer_nuclephaser.py --threads 1',
     'count_speed': 'python benchmarks/count_speed.py',
     'train_speed': 'python benchmarks/train_speed.py',
     'fgmask': 'python benchmarks/fgmask.py',
@@ -53,7 +54,7 @@ SUMMARY = [
 ]
 
 HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
-           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB'}
+           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP'}
 
 def spec(column: str) -> str:
     "The format of a table column: scores to 3 decimals, errors in cells to 2, relative errors as percentages."

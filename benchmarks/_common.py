@@ -238,7 +238,7 @@ def result_name(script: str, a: argparse.Namespace | None = None, ap: argparse.A
     for k, v in (vars(a).items() if a else ()):
         if k in unscored or k == 'set' or v == ap.get_default(k): continue
         parts.append(f'{k}={file_safe(v)}')
-    parts += [f'{k}={file_safe(v)}' for k, v in (a.set if a else ())]
+    parts += [f'{k}={file_safe(v)}' for k, v in getattr(a, 'set', ())]   # only the training benchmarks take --set
     return '-'.join(parts)
 
 def file_safe(v) -> str:

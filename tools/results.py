@@ -105,7 +105,7 @@ def fill(template: str, rows: dict) -> str:
 def measured(meta: dict) -> str:
     "How a file was measured, in one line."
     return (f"`{meta.get('command')}` at commit `{meta.get('commit')}`, {str(meta.get('date', ''))[:10]}, "
-            f"{meta.get('seconds')} s on {meta.get('cores')} cores")
+            f"{meta.get('seconds')} s on {meta.get('cores')} core{'' if meta.get('cores') == 1 else 's'}")
 
 
 def absent(key: str) -> str:

@@ -32,6 +32,7 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'train_speed': 'python benchmarks/train_speed.py',
     'fgmask': 'python benchmarks/fgmask.py',
     'fgmask_bounds': 'python benchmarks/fgmask_bounds.py',
+    'cell_size': 'python benchmarks/cell_size.py',
 }
 
 # The README's claims: (what, benchmark, figure template, goal). In a template, {ROW|METRIC:FORMAT} is that row's metric.

@@ -4,15 +4,16 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import csv, io, math, sys, time, warnings
+import csv, io, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
+from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
 from .predict import count_image, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_files', 'summary_text', 'count_cli']
+__all__ = ['plot_result', 'image_sources', 'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks',
+           'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
@@ -32,29 +33,64 @@ def plot_result(image: np.ndarray, res: dict, title: str = ''):
     return fig
 
 # %% ../nbs/14_core.ipynb
+def _is_array(f) -> bool: return isinstance(f, np.ndarray)
+
+def image_sources(files, recursive: bool = False) -> list:
+    """What `count` and `count_files` count, in order: paths (folders expanded by `list_images`), open binary files and
+    numpy arrays (H×W); `CellnetError` when that leaves nothing to count, as `cellnet count` says."""
+    if isinstance(files, (str, Path)) or hasattr(files, 'read') or _is_array(files):
+        files = [files]
+    files = list(files)
+    out = []
+    for f in files:
+        out += list_images([f], recursive=recursive) if isinstance(f, (str, Path)) else [f]
+    if not out:
+        given = ', '.join(map(str, files)) or 'no inputs'
+        raise CellnetError(f"{given}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return out
+
 def result_keys(files) -> list[str]:
-    "Keys for results: the file name, or the full path where names repeat."
-    full = [str(f.name if hasattr(f, 'read') else f) for f in files]   # an open file's .name is its path
+    "Keys for results: the file name, or the full path where names repeat; 'array 0', 'array 1', … for numpy arrays."
+    arrays = iter(range(len(files)))
+    full = [f'array {next(arrays)}' if _is_array(f) else str(f.name if hasattr(f, 'read') else f) for f in files]   # an open file's .name is its path
     names = [Path(p).name for p in full]
     return [n if names.count(n) == 1 else p for n, p in zip(names, full)]
+
+def _load(f, key: str) -> np.ndarray:
+    "The image of a source: a file read by `load_image`, or a 2-D numpy array as it is."
+    if not _is_array(f):
+        return load_image(f)
+    if f.ndim != 2 or 0 in f.shape:
+        raise ImageReadError(f'{key}: an array of shape {f.shape}; expected one image, H×W')
+    return f.astype(np.float32, copy=False)
 
 def iter_count(files, model, errors: str = 'raise', **kw):
     "Yield `(key, image, result or None, error or None)` per file, one at a time (memory does not grow with the batch)."
     for key, f in zip(result_keys(files), files):
-        try: img = load_image(f)
+        try: img = _load(f, key)
         except CellnetError as e:
             if errors == 'raise': raise
             yield key, None, None, e; continue
         yield key, img, count_image(img, model, **kw), None
 
+def check_cell_diameter(model, cell_diameter):
+    """Refuse a given cell diameter that would resize images by more than 8× up or 64× down (`CellnetError`): the
+    model could not see such cells, and an image enlarged 8× already holds 64 times its pixels."""
+    if isinstance(cell_diameter, str) or cell_diameter is None:
+        return
+    low, high = model.config.cell_diameter / 8, model.config.cell_diameter * 64
+    if not low <= cell_diameter <= high:
+        raise CellnetError(f'cell diameter {cell_diameter:g} px: outside what this model can count ({low:g}–{high:g} px; '
+                           f'it works at {model.config.cell_diameter:g} px)')
+
 def count(files, model=None, *, details: bool = False, plots: bool = True, errors: str = 'raise', **kw):
-    "Count cells in `files`: `counts, plots = count(files, model)`; with `details=True` also per-image centres, scores, density."
+    """Count cells in `files` (paths, folders, open files or numpy arrays): `counts, plots = count(files, model)`; with
+    `details=True` also per-image centres, scores, density. No images at all is an error, as in `cellnet count`."""
     if model is None or isinstance(model, (str, Path)):
         from cellnet.release import init_model
         model = init_model(model)
-    if isinstance(files, (str, Path)) or hasattr(files, 'read'): files = [files]
-    files = [f for f in files]
-    files = list_images(files) if all(isinstance(f, (str, Path)) for f in files) else files
+    files = image_sources(files)
+    check_cell_diameter(model, kw.get('cell_diameter'))
     counts, figs, info = {}, {}, {}
     for key, img, res, err in iter_count(files, model, errors=errors, **kw):
         if err is not None:
@@ -99,6 +135,17 @@ def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
     fig.savefig(buf, format='png', dpi=80)
     atomic_write(path, buf.getvalue())
 
+def _check_outputs(out: Path, label_studio):
+    "Refuse, before any counting, an output folder that cannot be made or written, and a Label Studio file that is a folder."
+    if label_studio and Path(label_studio).is_dir():
+        raise CellnetError(f'--label-studio {label_studio}: is a folder; give a file name, e.g. {Path(label_studio)/"pre.json"}')
+    try:
+        (out/'plots').mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CellnetError(f'--out {out}: cannot make the output folder there ({e.strerror})') from None
+    if not os.access(out, os.W_OK | os.X_OK) or not os.access(out/'plots', os.W_OK | os.X_OK):
+        raise CellnetError(f'--out {out}: cannot write in this folder (permission denied)')
+
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, **settings) -> dict:
     """Count `files` (paths) with `model` into the folder `out`: points.csv streamed as each image finishes, then
     counts.json, counts.csv, run.json, and plots/<stem>.png per image; `label_studio`: also the centres as Label
@@ -109,7 +156,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     out = Path(out)
-    (out/'plots').mkdir(parents=True, exist_ok=True)
+    check_cell_diameter(model, settings.get('cell_diameter'))
+    _check_outputs(out, label_studio)
     counts, skipped, no_size, table, ls_results, sizes = {}, {}, [], [], {}, {}
     tmp = out/'.points.csv.tmp'
     with open(tmp, 'w', newline='') as fcsv:
@@ -196,9 +244,7 @@ def count_cli(argv=None) -> int:
     "`cellnet count PATH... [options]`: parse the options, count with `count_files`, print the summary."
     a = _count_parser().parse_args(argv)
     model = init_model(a.model, backend=a.backend)
-    files = list_images(a.paths, recursive=a.recursive)
-    if not files:
-        raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    files = image_sources(a.paths, recursive=a.recursive)
     settings = {k: getattr(a, k) for k in ('cell_diameter', 'threshold', 'min_distance', 'tta', 'relative', 'centre_radius')}
     summary = count_files(files, model, a.out, plots=a.plots, label_studio=a.label_studio, **settings)
     print(summary_text(summary, a.out, a.plots))

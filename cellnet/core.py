@@ -4,31 +4,69 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import csv, io, math, os, sys, time, warnings
+import csv, io, itertools, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, ImageReadError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
+from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
+                        list_images, read_frames, atomic_write, save_json, write_csv)
 from .predict import count_image, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['plot_result', 'image_sources', 'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks',
-           'count_files', 'summary_text', 'count_cli']
+__all__ = ['PLOT_SIDE', 'MAGMA', 'MIN_SIDE', 'plot_image', 'plot_result', 'image_sources', 'result_keys', 'iter_count',
+           'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file', 'count_files', 'summary_text',
+           'count_cli']
 
 # %% ../nbs/14_core.ipynb
+PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
+_MAGMA = np.array([(0, 0, 4), (29, 17, 71), (81, 18, 124), (131, 38, 129), (183, 55, 121), (231, 82, 99),
+                   (252, 137, 97), (254, 196, 136), (252, 253, 191)], np.float32)   # matplotlib's magma at 9 stops
+MAGMA = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_MAGMA)), _MAGMA[:, k]) for k in range(3)], 1).astype(np.uint8)
+
+def _title(res: dict, title: str) -> str:
+    return (f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
+            f"cells {res['cell_diameter']:.0f} px")
+
+def _shrink(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    "`a` (H×W float) averaged down to `size` (w, h) px."
+    from PIL import Image
+    return np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize(size, Image.BOX))
+
+def plot_image(image: np.ndarray, res: dict, title: str = ''):
+    "A PIL picture (RGB, long side ≤ `PLOT_SIDE` px): the image with its centres (red +), beside the density map."
+    from PIL import Image, ImageDraw, ImageFont
+    H, W = image.shape
+    gap, bar = 8, 24
+    f = min(1.0, (PLOT_SIDE - gap) / 2 / W, (PLOT_SIDE - bar) / H)
+    w, h = max(1, round(W * f)), max(1, round(H * f))
+    grey = np.clip(normalize_image(_shrink(image, (w, h))) * 255, 0, 255).astype(np.uint8)
+    left = np.repeat(grey[..., None], 3, axis=2)
+    xy = np.floor(res['points'] * np.float32([w / W, h / H])).astype(int)
+    for d in range(-3, 4):   # a '+' of 7 px at each centre
+        left[np.clip(xy[:, 1], 0, h - 1), np.clip(xy[:, 0] + d, 0, w - 1)] = (255, 59, 48)
+        left[np.clip(xy[:, 1] + d, 0, h - 1), np.clip(xy[:, 0], 0, w - 1)] = (255, 59, 48)
+    dens = _shrink(res['density'], (w, h))
+    right = MAGMA[np.clip(dens * (255 / max(float(dens.max()), 1e-12)), 0, 255).astype(np.uint8)]
+    font = ImageFont.load_default(size=14)
+    text = _title(res, title)
+    canvas = Image.new('RGB', (min(PLOT_SIDE, max(2 * w + gap, round(font.getlength(text)) + 8)), h + bar), 'white')
+    canvas.paste(Image.fromarray(left), (0, bar))
+    canvas.paste(Image.fromarray(right), (w + gap, bar))
+    ImageDraw.Draw(canvas).text((4, 4), text, fill='black', font=font)
+    return canvas
+
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
-    "A matplotlib figure: the image with detected centres, and the density map."
+    "A matplotlib figure: the image with detected centres, and the density map (height bounded for thin images)."
     from matplotlib.figure import Figure
     H, W = image.shape
-    fig = Figure(figsize=(12, 6 * H / W + 0.6))   # not registered with pyplot: thousands of images leak nothing
+    fig = Figure(figsize=(12, min(12, max(1, 6 * H / W)) + 0.6))   # not registered with pyplot: thousands of images leak nothing
     a, b = fig.subplots(1, 2)
     a.imshow(normalize_image(image), cmap='gray', vmin=0, vmax=1)
     p = res['points']
     a.plot(p[:, 0] - .5, p[:, 1] - .5, '+', color='#ff3b30', ms=6, mew=1.2)
     b.imshow(res['density'], cmap='magma', extent=(0, W, H, 0))
     for ax in (a, b): ax.set_axis_off()
-    fig.suptitle(f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
-                 f"cells {res['cell_diameter']:.0f} px", fontsize=11)
+    fig.suptitle(_title(res, title), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -56,22 +94,43 @@ def result_keys(files) -> list[str]:
     names = [Path(p).name for p in full]
     return [n if names.count(n) == 1 else p for n, p in zip(names, full)]
 
-def _load(f, key: str) -> np.ndarray:
-    "The image of a source: a file read by `load_image`, or a 2-D numpy array as it is."
+MIN_SIDE = 16   # px: a narrower image holds no whole cell at any size the models count
+
+def _frames(f, key: str):
+    "Yield `(key, image, nonfinite)` per image of a source: each frame of a file (`read_frames`), or a 2-D numpy array."
     if not _is_array(f):
-        return load_image(f)
+        for frame, img, n_bad in read_frames(f):
+            yield frame_name(key, frame), img, n_bad
+        return
     if f.ndim != 2 or 0 in f.shape:
         raise ImageReadError(f'{key}: an array of shape {f.shape}; expected one image, H×W')
-    return f.astype(np.float32, copy=False)
+    yield key, *fill_nonfinite(f.astype(np.float32, copy=False))
+
+def _checked(key: str, img: np.ndarray):
+    if min(img.shape) < MIN_SIDE:
+        raise CellnetError(f'{key}: {img.shape[1]}×{img.shape[0]} px is too small to count (at least {MIN_SIDE} px on each side)')
 
 def iter_count(files, model, errors: str = 'raise', **kw):
-    "Yield `(key, image, result or None, error or None)` per file, one at a time (memory does not grow with the batch)."
+    """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
+    batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
+    or infinite pixels ignored. With `errors='skip'` a file that cannot be read, or an image too small, is yielded with
+    its error instead of raising it."""
     for key, f in zip(result_keys(files), files):
-        try: img = _load(f, key)
+        frames = _frames(f, key)
+        try:
+            first = next(frames)   # the file is read here: one that cannot be read fails now, before any of its frames
         except CellnetError as e:
             if errors == 'raise': raise
-            yield key, None, None, e; continue
-        yield key, img, count_image(img, model, **kw), None
+            yield key, None, None, e
+            continue
+        for name, img, n_bad in itertools.chain([first], frames):
+            try:
+                _checked(name, img)
+            except CellnetError as e:
+                if errors == 'raise': raise
+                yield name, None, None, e
+                continue
+            yield name, img, dict(count_image(img, model, **kw), nonfinite=n_bad), None
 
 def check_cell_diameter(model, cell_diameter):
     """Refuse a given cell diameter that would resize images by more than 8× up or 64× down (`CellnetError`): the
@@ -82,6 +141,9 @@ def check_cell_diameter(model, cell_diameter):
     if not low <= cell_diameter <= high:
         raise CellnetError(f'cell diameter {cell_diameter:g} px: outside what this model can count ({low:g}–{high:g} px; '
                            f'it works at {model.config.cell_diameter:g} px)')
+
+def _nonfinite_note(key: str, n: int) -> str:
+    return f'{key}: {n} NaN or infinite pixels ignored (set to the median of the others)'
 
 def count(files, model=None, *, details: bool = False, plots: bool = True, errors: str = 'raise', **kw):
     """Count cells in `files` (paths, folders, open files or numpy arrays): `counts, plots = count(files, model)`; with
@@ -95,6 +157,7 @@ def count(files, model=None, *, details: bool = False, plots: bool = True, error
     for key, img, res, err in iter_count(files, model, errors=errors, **kw):
         if err is not None:
             warnings.warn(f'skipped {err}'); info[key] = dict(error=str(err)); continue
+        if res['nonfinite']: warnings.warn(_nonfinite_note(key, res['nonfinite']))
         counts[key] = res['count']
         if plots: figs[key] = plot_result(img, res, key)
         if details: info[key] = res
@@ -129,10 +192,15 @@ def _diameter(text: str):
         raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto' or 'model'")
     return v
 
+def plot_file(key: str) -> str:
+    """The picture's file name in plots/: the image's whole name (path separators quoted) and `.png`, so x.png and x.tif,
+    and the frames of a stack, each get their own."""
+    from urllib.parse import quote
+    return quote(key, safe=" []()+,-_.@=") + '.png'
+
 def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
-    fig = plot_result(image, res, title)
     buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=80)
+    plot_image(image, res, title).save(buf, format='png', compress_level=1)   # fast; a picture is a few hundred kB
     atomic_write(path, buf.getvalue())
 
 def _check_outputs(out: Path, label_studio):
@@ -158,7 +226,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     out = Path(out)
     check_cell_diameter(model, settings.get('cell_diameter'))
     _check_outputs(out, label_studio)
-    counts, skipped, no_size, table, ls_results, sizes = {}, {}, [], [], {}, {}
+    counts, skipped, no_size, nonfinite, table, ls_results, sizes = {}, {}, [], {}, [], {}, {}
     tmp = out/'.points.csv.tmp'
     with open(tmp, 'w', newline='') as fcsv:
         w = csv.writer(fcsv)
@@ -170,13 +238,16 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                 log(f'skipped {err}')
                 continue
             counts[key] = round(res['count'], 2)
+            if res['nonfinite']:
+                nonfinite[key] = res['nonfinite']
+                log(_nonfinite_note(key, res['nonfinite']))
             if res['size_estimated'] is False:
                 no_size.append(key)
                 log(f"{key}: no cell size found (an empty field, or a model whose centres hold less than a cell); counted "
                     f"at the model's {res['cell_diameter']:g} px: give --cell-diameter if it has cells")
             w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
             if plots:
-                _save_plot(out/'plots'/f'{Path(key).stem}.png', img, res, key)
+                _save_plot(out/'plots'/plot_file(key), img, res, key)
             if label_studio:
                 ls_results[key] = dict(points=res['points'], scores=res['scores'])
                 sizes[key] = (img.shape[1], img.shape[0])
@@ -195,7 +266,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
         count=model.config.count, cell_diameter='model' if cell_diameter is None else cell_diameter,
         peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
         tta=settings.get('tta', 'no'), backend=getattr(model, 'backend', None), counted=len(counts), skipped=skipped,
-        no_size_found=no_size)
+        no_size_found=no_size, nonfinite_pixels=nonfinite)
     save_json(out/'run.json', run)
     return dict(run, table=table)
 

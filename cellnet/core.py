@@ -4,18 +4,18 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import csv, io, itertools, math, os, sys, time, warnings
+import csv, io, itertools, json, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
 from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
-                        list_images, read_frames, atomic_write, save_json, write_csv)
+                        list_images, read_frames, unique_files, atomic_write, save_json, write_csv)
 from .predict import count_image, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['PLOT_SIDE', 'MAGMA', 'MIN_SIDE', 'plot_image', 'plot_result', 'image_sources', 'result_keys', 'iter_count',
-           'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file', 'count_files', 'summary_text',
-           'count_cli']
+__all__ = ['PLOT_SIDE', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources', 'result_keys',
+           'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file', 'count_files',
+           'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
@@ -85,7 +85,7 @@ def image_sources(files, recursive: bool = False) -> list:
     if not out:
         given = ', '.join(map(str, files)) or 'no inputs'
         raise CellnetError(f"{given}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
-    return out
+    return unique_files(out)
 
 def result_keys(files) -> list[str]:
     "Keys for results: the file name, or the full path where names repeat; 'array 0', 'array 1', … for numpy arrays."
@@ -110,12 +110,13 @@ def _checked(key: str, img: np.ndarray):
     if min(img.shape) < MIN_SIDE:
         raise CellnetError(f'{key}: {img.shape[1]}×{img.shape[0]} px is too small to count (at least {MIN_SIDE} px on each side)')
 
-def iter_count(files, model, errors: str = 'raise', **kw):
+def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), **kw):
     """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
     batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
     or infinite pixels ignored. With `errors='skip'` a file that cannot be read, or an image too small, is yielded with
-    its error instead of raising it."""
-    for key, f in zip(result_keys(files), files):
+    its error instead of raising it. `keys`: the files' keys (default `result_keys(files)`); images keyed in `done`
+    are passed over."""
+    for key, f in zip(keys or result_keys(files), files):
         frames = _frames(f, key)
         try:
             first = next(frames)   # the file is read here: one that cannot be read fails now, before any of its frames
@@ -124,6 +125,7 @@ def iter_count(files, model, errors: str = 'raise', **kw):
             yield key, None, None, e
             continue
         for name, img, n_bad in itertools.chain([first], frames):
+            if name in done: continue
             try:
                 _checked(name, img)
             except CellnetError as e:
@@ -214,61 +216,142 @@ def _check_outputs(out: Path, label_studio):
     if not os.access(out, os.W_OK | os.X_OK) or not os.access(out/'plots', os.W_OK | os.X_OK):
         raise CellnetError(f'--out {out}: cannot write in this folder (permission denied)')
 
-def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, **settings) -> dict:
-    """Count `files` (paths) with `model` into the folder `out`: points.csv streamed as each image finishes, then
-    counts.json, counts.csv, run.json, and plots/<stem>.png per image; `label_studio`: also the centres as Label
-    Studio pre-annotations in that file. `settings` go to `count_image` (cell_diameter, threshold, min_distance, tta,
-    relative, centre_radius); `log` gets a line per skipped file or unsized image. Returns run.json's content, with
-    the per-image rows under `table`."""
+OUTPUTS = ('counts.json', 'counts.csv', 'points.csv', 'run.json', 'plots')   # what `cellnet count` writes in --out
+COLUMNS = ['image', 'count', 'integral', 'centres', 'cell_diameter', 'width', 'height']   # counts.csv
+
+def _inside(f, folder: Path) -> bool:
+    return isinstance(f, (str, Path)) and Path(f).resolve().is_relative_to(folder.resolve())
+
+def _run_identity(model, files, settings: dict) -> dict:
+    "What makes two runs the same: the model, the settings that change counts, and the input files (a digest of their paths)."
+    import hashlib
+    digest = hashlib.sha256('\n'.join(str(Path(f).resolve()) for f in files).encode()).hexdigest()[:16]
+    cd = settings.get('cell_diameter', 'auto')
+    return dict(model=str(model.version or getattr(model, 'path', '')), count=model.config.count,
+                cell_diameter='model' if cd is None else cd, tta=settings.get('tta', 'no'),
+                peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
+                inputs=dict(files=len(files), digest=digest))
+
+def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> list[dict]:
+    """The counts.csv rows of an earlier run into `out` to continue (points.csv cut to their images), or [] where there is
+    none or `overwrite` clears it; a run of other settings, or of other images without `resume`, is refused."""
+    found = [n for n in OUTPUTS if (out/n).exists() and not (n == 'plots' and not any((out/n).iterdir()))]
+    if overwrite or not found:
+        for n in found:
+            if n == 'plots':
+                for f in (out/n).iterdir(): f.unlink()
+            else: (out/n).unlink()
+        return []
+    try: before = {k: v for k, v in json.loads((out/'run.json').read_text()).items() if k in identity}
+    except (OSError, ValueError): before = None
+    if before is None or {k: v for k, v in before.items() if k != 'inputs'} != {k: v for k, v in identity.items() if k != 'inputs'}:
+        raise CellnetError(f'--out {out}: holds the results of another run ({", ".join(found)}; other settings or model, '
+                           'or no run.json): give --overwrite to replace them, or another --out')
+    if before['inputs'] != identity['inputs'] and not resume:
+        raise CellnetError(f'--out {out}: holds the results of a run over other images: give --resume to count the '
+                           'remaining ones into it (those counted are kept), --overwrite to start again, or another --out')
+    rows = []
+    if (out/'counts.csv').exists():   # complete rows only: a line cut short by a killed run is counted again
+        rows = [r for r in csv.DictReader(open(out/'counts.csv', newline='')) if None not in r.values() and r['height']]
+    done = {r['image'] for r in rows}
+    write_csv(out/'counts.csv', rows, COLUMNS)
+    points = list(csv.DictReader(open(out/'points.csv', newline=''))) if (out/'points.csv').exists() else []
+    write_csv(out/'points.csv', [p for p in points if p['image'] in done and None not in p.values()], ['image', 'x', 'y', 'score'])
+    return rows
+
+def _csv_appender(path: Path, columns: list[str]):
+    "An open file to append rows of `columns` to, with the header written if it is new."
+    new = not path.exists()
+    f = open(path, 'a', newline='')
+    if new:
+        csv.writer(f).writerow(columns)
+    return f
+
+def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
+                resume: bool = False, overwrite: bool = False, **settings) -> dict:
+    """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
+    finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv; counts.json and
+    run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
+    (`overwrite`: start afresh; `resume`: continue although the images differ). Files inside `out` are never counted.
+    `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
+    (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
+    unsized image. Returns run.json's content, with the per-image rows under `table`."""
     from tqdm.auto import tqdm
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     out = Path(out)
     check_cell_diameter(model, settings.get('cell_diameter'))
     _check_outputs(out, label_studio)
-    counts, skipped, no_size, nonfinite, table, ls_results, sizes = {}, {}, [], {}, [], {}, {}
-    tmp = out/'.points.csv.tmp'
-    with open(tmp, 'w', newline='') as fcsv:
-        w = csv.writer(fcsv)
-        w.writerow(['image', 'x', 'y', 'score'])
-        results = iter_count(files, model, errors='skip', **settings)
-        for key, img, res, err in tqdm(results, total=len(files), unit='image', file=sys.stderr):
+    files = [f for f in image_sources(files, recursive=recursive) if not _inside(f, out)]   # never our own outputs
+    if not files:
+        raise CellnetError(f'{out}: the only images found are inside the output folder')
+    identity = _run_identity(model, files, settings)
+    rows = _previous_rows(out, identity, resume, overwrite)
+    done = {r['image'] for r in rows}
+    before = json.loads((out/'run.json').read_text()) if rows else {}
+    skipped, no_size, nonfinite = {}, before.get('no_size_found', []), before.get('nonfinite_pixels', {})
+    run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
+               backend=getattr(model, 'backend', None), status='running')
+    save_json(out/'run.json', run)
+    todo = [(f, k) for f, k in zip(files, result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
+    if done:
+        log(f'{out}: {len(done)} image(s) counted before, kept; counting the rest')
+    fpoints, fcounts = _csv_appender(out/'points.csv', ['image', 'x', 'y', 'score']), _csv_appender(out/'counts.csv', COLUMNS)
+    try:
+        results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, **settings)
+        for key, img, res, err in tqdm(results, total=len(todo), unit='image', file=sys.stderr):
             if err is not None:
                 skipped[key] = str(err)
                 log(f'skipped {err}')
                 continue
-            counts[key] = round(res['count'], 2)
-            if res['nonfinite']:
-                nonfinite[key] = res['nonfinite']
-                log(_nonfinite_note(key, res['nonfinite']))
             if res['size_estimated'] is False:
                 no_size.append(key)
                 log(f"{key}: no cell size found (an empty field, or a model whose centres hold less than a cell); counted "
                     f"at the model's {res['cell_diameter']:g} px: give --cell-diameter if it has cells")
-            w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
-            if plots:
-                _save_plot(out/'plots'/plot_file(key), img, res, key)
-            if label_studio:
-                ls_results[key] = dict(points=res['points'], scores=res['scores'])
-                sizes[key] = (img.shape[1], img.shape[0])
-            table.append(dict(image=key, count=res['count'], integral=res['integral'], centres=res['n_peaks'],
-                              cell_diameter=res['cell_diameter']))
-    tmp.replace(out/'points.csv')
-    save_json(out/'counts.json', counts)
-    write_csv(out/'counts.csv', [dict(r, count=f"{r['count']:.2f}", integral=f"{r['integral']:.2f}",
-                                      cell_diameter=f"{r['cell_diameter']:.1f}") for r in table],
-              ['image', 'count', 'integral', 'centres', 'cell_diameter'])
+            if res['nonfinite']:
+                nonfinite[key] = res['nonfinite']
+                log(_nonfinite_note(key, res['nonfinite']))
+            start = fpoints.tell()
+            try:   # an image is counted when its row is in counts.csv: its centres and picture come first
+                csv.writer(fpoints).writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
+                fpoints.flush()
+                if plots:
+                    _save_plot(out/'plots'/plot_file(key), img, res, key)
+            except BaseException:
+                fpoints.truncate(start)   # interrupted half-way: this image's centres go
+                raise
+            row = dict(image=key, count=f"{res['count']:.2f}", integral=f"{res['integral']:.2f}", centres=res['n_peaks'],
+                       cell_diameter=f"{res['cell_diameter']:.1f}", width=img.shape[1], height=img.shape[0])
+            csv.DictWriter(fcounts, COLUMNS).writerow(row)
+            fcounts.flush()
+            rows.append(row)
+            done.add(key)
+        run['status'] = 'done'
+    finally:   # done or interrupted: counts.json and run.json say what counts.csv holds
+        fpoints.close()
+        fcounts.close()
+        save_json(out/'counts.json', {r['image']: float(r['count']) for r in rows})
+        run.update(counted=len(rows), skipped=skipped, no_size_found=no_size, nonfinite_pixels=nonfinite,
+                   status=run['status'] if run['status'] == 'done' else 'interrupted')
+        save_json(out/'run.json', run)
     if label_studio:
-        save_json(label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
-    cell_diameter = settings.get('cell_diameter', 'auto')
-    run = dict(   # what made these counts, to compare or repeat runs
-        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
-        count=model.config.count, cell_diameter='model' if cell_diameter is None else cell_diameter,
-        peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
-        tta=settings.get('tta', 'no'), backend=getattr(model, 'backend', None), counted=len(counts), skipped=skipped,
-        no_size_found=no_size, nonfinite_pixels=nonfinite)
-    save_json(out/'run.json', run)
+        _write_label_studio(label_studio, out, rows, model)
+    table = [dict(image=r['image'], count=float(r['count']), integral=float(r['integral']), centres=int(r['centres']),
+                  cell_diameter=float(r['cell_diameter'])) for r in rows]
     return dict(run, table=table)
+
+def _write_label_studio(path, out: Path, rows: list[dict], model):
+    "The centres in points.csv as Label Studio pre-annotations, one task per image of `rows` (counts.csv)."
+    by_image = {r['image']: ([], []) for r in rows}
+    for p in csv.DictReader(open(out/'points.csv', newline='')):
+        by_image[p['image']][0].append((float(p['x']), float(p['y'])))
+        by_image[p['image']][1].append(float(p['score']))
+    results = {k: dict(points=np.array(xy, np.float32).reshape(-1, 2), scores=np.array(sc, np.float32)) for k, (xy, sc) in by_image.items()}
+    sizes = {r['image']: (int(r['width']), int(r['height'])) for r in rows}
+    try:
+        save_json(path, label_studio_tasks(results, sizes, model_version=str(model.version)))
+    except OSError as e:
+        raise CellnetError(f'--label-studio {path}: cannot write it ({e.strerror})') from None
 
 def summary_text(summary: dict, out, plots: bool = True) -> str:
     "The table and totals `cellnet count` prints for `count_files`' summary."
@@ -309,15 +392,18 @@ def _count_parser():
     ap.add_argument('--no-plots', dest='plots', action='store_false', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
     ap.add_argument('--label-studio', metavar='FILE', help='also write the centres as Label Studio pre-annotations (tasks JSON)')
+    ap.add_argument('--resume', action='store_true',
+                    help='continue a run into --out although the images differ (new ones added): those counted are kept')
+    ap.add_argument('--overwrite', action='store_true', help="replace the results of an earlier run in --out, don't continue it")
     return ap
 
 def count_cli(argv=None) -> int:
     "`cellnet count PATH... [options]`: parse the options, count with `count_files`, print the summary."
     a = _count_parser().parse_args(argv)
     model = init_model(a.model, backend=a.backend)
-    files = image_sources(a.paths, recursive=a.recursive)
-    settings = {k: getattr(a, k) for k in ('cell_diameter', 'threshold', 'min_distance', 'tta', 'relative', 'centre_radius')}
-    summary = count_files(files, model, a.out, plots=a.plots, label_studio=a.label_studio, **settings)
+    options = ('plots', 'label_studio', 'recursive', 'resume', 'overwrite', 'cell_diameter', 'threshold', 'min_distance',
+               'tta', 'relative', 'centre_radius')
+    summary = count_files(a.paths, model, a.out, **{k: getattr(a, k) for k in options})
     print(summary_text(summary, a.out, a.plots))
     for err in summary['skipped'].values():
         print(f'skipped: {err}', file=sys.stderr)

@@ -12,7 +12,8 @@ from PIL import Image, UnidentifiedImageError
 # %% auto 0
 __all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError',
            'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'fill_nonfinite',
-           'frame_name', 'read_frames', 'load_image', 'list_images', 'percentiles', 'normalize_image', 'make_run_dir']
+           'frame_name', 'read_frames', 'load_image', 'list_images', 'unique_files', 'percentiles', 'normalize_image',
+           'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -216,11 +217,16 @@ def list_images(paths, recursive: bool = False) -> list[Path]:
             it = p.rglob('*') if recursive else p.iterdir()
             out += sorted(f for f in it if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith('.'))
         else: out.append(p)  # an explicit file is kept even if unreadable: the reader reports it
-    unique, seen = [], set()   # the same file given twice (a folder and a file in it, a folder twice) is listed once
-    for f in out:
-        if f.resolve() not in seen:
+    return unique_files(out)
+
+def unique_files(files) -> list:
+    "`files` without repeats: a file given twice (a folder and a file in it, a folder twice) is kept once, where first given."
+    unique, seen = [], set()
+    for f in files:
+        same = Path(f).resolve() if isinstance(f, (str, Path)) else id(f)
+        if same not in seen:
             unique.append(f)
-            seen.add(f.resolve())
+            seen.add(same)
     return unique
 
 # %% ../nbs/00_io.ipynb

@@ -13,15 +13,18 @@ from .predict import count_image, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['PLOT_SIDE', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources', 'result_keys',
-           'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file', 'count_files',
-           'summary_text', 'count_cli']
+__all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources',
+           'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file',
+           'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
 _MAGMA = np.array([(0, 0, 4), (29, 17, 71), (81, 18, 124), (131, 38, 129), (183, 55, 121), (231, 82, 99),
                    (252, 137, 97), (254, 196, 136), (252, 253, 191)], np.float32)   # matplotlib's magma at 9 stops
-MAGMA = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_MAGMA)), _MAGMA[:, k]) for k in range(3)], 1).astype(np.uint8)
+GREYS, RED, MAGMA = 128, 128, 129   # a picture's palette: 128 greys (0 black … 127 white), red, then 127 magma colours
+_PALETTE = np.concatenate([np.repeat(np.linspace(0, 255, GREYS)[:, None], 3, 1), [(255, 59, 48)],
+                           np.stack([np.interp(np.linspace(0, 1, 256 - MAGMA), np.linspace(0, 1, len(_MAGMA)), _MAGMA[:, k])
+                                     for k in range(3)], 1)]).round().astype(np.uint8)
 
 def _title(res: dict, title: str) -> str:
     return (f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
@@ -33,27 +36,29 @@ def _shrink(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize(size, Image.BOX))
 
 def plot_image(image: np.ndarray, res: dict, title: str = ''):
-    "A PIL picture (RGB, long side ≤ `PLOT_SIDE` px): the image with its centres (red +), beside the density map."
+    """A PIL picture (long side ≤ `PLOT_SIDE` px): the image with its centres (red +), beside the density map. Its 256
+    colours are a palette (greys, red, magma), so it is composed as one byte a pixel and its PNG is small and quick."""
     from PIL import Image, ImageDraw, ImageFont
     H, W = image.shape
     gap, bar = 8, 24
     f = min(1.0, (PLOT_SIDE - gap) / 2 / W, (PLOT_SIDE - bar) / H)
     w, h = max(1, round(W * f)), max(1, round(H * f))
-    grey = np.clip(normalize_image(_shrink(image, (w, h))) * 255, 0, 255).astype(np.uint8)
-    left = np.repeat(grey[..., None], 3, axis=2)
-    xy = np.floor(res['points'] * np.float32([w / W, h / H])).astype(int)
-    for d in range(-3, 4):   # a '+' of 7 px at each centre
-        left[np.clip(xy[:, 1], 0, h - 1), np.clip(xy[:, 0] + d, 0, w - 1)] = (255, 59, 48)
-        left[np.clip(xy[:, 1] + d, 0, h - 1), np.clip(xy[:, 0], 0, w - 1)] = (255, 59, 48)
-    dens = _shrink(res['density'], (w, h))
-    right = MAGMA[np.clip(dens * (255 / max(float(dens.max()), 1e-12)), 0, 255).astype(np.uint8)]
     font = ImageFont.load_default(size=14)
     text = _title(res, title)
-    canvas = Image.new('RGB', (min(PLOT_SIDE, max(2 * w + gap, round(font.getlength(text)) + 8)), h + bar), 'white')
-    canvas.paste(Image.fromarray(left), (0, bar))
-    canvas.paste(Image.fromarray(right), (w + gap, bar))
-    ImageDraw.Draw(canvas).text((4, 4), text, fill='black', font=font)
-    return canvas
+    canvas = np.full((h + bar, min(PLOT_SIDE, max(2 * w + gap, round(font.getlength(text)) + 8))), GREYS - 1, np.uint8)
+    left = canvas[bar:, :w]
+    left[:] = np.clip(normalize_image(_shrink(image, (w, h))) * (GREYS - 1) + 0.5, 0, GREYS - 1)
+    xy = np.floor(res['points'] * np.float32([w / W, h / H])).astype(int)
+    for d in range(-3, 4):   # a '+' of 7 px at each centre
+        left[np.clip(xy[:, 1], 0, h - 1), np.clip(xy[:, 0] + d, 0, w - 1)] = RED
+        left[np.clip(xy[:, 1] + d, 0, h - 1), np.clip(xy[:, 0], 0, w - 1)] = RED
+    dens = _shrink(res['density'], (w, h))
+    right = canvas[bar:, w + gap:2 * w + gap]
+    right[:] = MAGMA + np.clip(dens * ((255 - MAGMA) / max(float(dens.max()), 1e-12)) + 0.5, 0, 255 - MAGMA)[:, :right.shape[1]]
+    pic = Image.fromarray(canvas, 'L')
+    pic.putpalette(_PALETTE.ravel())
+    ImageDraw.Draw(pic).text((4, 4), text, fill=0, font=font)
+    return pic
 
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
     "A matplotlib figure: the image with detected centres, and the density map (height bounded for thin images)."
@@ -110,12 +115,28 @@ def _checked(key: str, img: np.ndarray):
     if min(img.shape) < MIN_SIDE:
         raise CellnetError(f'{key}: {img.shape[1]}×{img.shape[0]} px is too small to count (at least {MIN_SIDE} px on each side)')
 
-def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), **kw):
+def _folder(f) -> str:
+    "The folder of a source, where one microscope's images are: a file's folder; all arrays and open files are one."
+    return str(Path(f).resolve().parent) if isinstance(f, (str, Path)) else 'in memory'
+
+def _diameter_for(cell_diameter, folder: str, sizes: dict):
+    "What `count_image` gets for an image of `folder`: 'auto' estimates once per folder (then its size), 'per-image' each time."
+    if cell_diameter == 'auto':
+        return sizes.get(folder, 'auto')
+    return 'auto' if cell_diameter == 'per-image' else cell_diameter
+
+def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, **kw):
     """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
     batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
     or infinite pixels ignored. With `errors='skip'` a file that cannot be read, or an image too small, is yielded with
     its error instead of raising it. `keys`: the files' keys (default `result_keys(files)`); images keyed in `done`
-    are passed over."""
+    are passed over. `cell_diameter='auto'` (the default) estimates the cell size once per folder, on its first image
+    where one is found, and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is
+    filled in; `'per-image'` estimates it on every image."""
+    cell_diameter = kw.pop('cell_diameter', 'auto')
+    if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
+        raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
+    sizes = {} if sizes is None else sizes
     for key, f in zip(keys or result_keys(files), files):
         frames = _frames(f, key)
         try:
@@ -132,7 +153,10 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
                 if errors == 'raise': raise
                 yield name, None, None, e
                 continue
-            yield name, img, dict(count_image(img, model, **kw), nonfinite=n_bad), None
+            res = count_image(img, model, cell_diameter=_diameter_for(cell_diameter, _folder(f), sizes), **kw)
+            if cell_diameter == 'auto' and res['size_estimated']:
+                sizes[_folder(f)] = res['cell_diameter']
+            yield name, img, dict(res, nonfinite=n_bad), None
 
 def check_cell_diameter(model, cell_diameter):
     """Refuse a given cell diameter that would resize images by more than 8× up or 64× down (`CellnetError`): the
@@ -182,8 +206,8 @@ def label_studio_tasks(results: dict, sizes: dict, url_prefix: str = '/data/loca
 
 # %% ../nbs/14_core.ipynb
 def _diameter(text: str):
-    "`--cell-diameter`: 'auto', 'model' (→ None: the model's own) or a positive number of pixels."
-    if text in ('auto', 'model'):
+    "`--cell-diameter`: 'auto', 'per-image', 'model' (→ None: the model's own) or a positive number of pixels."
+    if text in ('auto', 'per-image', 'model'):
         return None if text == 'model' else text
     try:
         v = float(text)
@@ -191,7 +215,7 @@ def _diameter(text: str):
         v = -1.0
     if not 0 < v < math.inf:
         import argparse
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto' or 'model'")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto', 'per-image' or 'model'")
     return v
 
 def plot_file(key: str) -> str:
@@ -202,7 +226,7 @@ def plot_file(key: str) -> str:
 
 def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
     buf = io.BytesIO()
-    plot_image(image, res, title).save(buf, format='png', compress_level=1)   # fast; a picture is a few hundred kB
+    plot_image(image, res, title).save(buf, format='png', compress_level=1)   # fast; a picture is about 100 kB
     atomic_write(path, buf.getvalue())
 
 def _check_outputs(out: Path, label_studio):
@@ -290,6 +314,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     done = {r['image'] for r in rows}
     before = json.loads((out/'run.json').read_text()) if rows else {}
     skipped, no_size, nonfinite = {}, before.get('no_size_found', []), before.get('nonfinite_pixels', {})
+    sizes = before.get('cell_sizes', {})   # per folder, as first estimated: a continued run counts at the same sizes
     run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
                backend=getattr(model, 'backend', None), status='running')
     save_json(out/'run.json', run)
@@ -298,7 +323,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
         log(f'{out}: {len(done)} image(s) counted before, kept; counting the rest')
     fpoints, fcounts = _csv_appender(out/'points.csv', ['image', 'x', 'y', 'score']), _csv_appender(out/'counts.csv', COLUMNS)
     try:
-        results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, **settings)
+        results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, sizes=sizes,
+                             **settings)
         for key, img, res, err in tqdm(results, total=len(todo), unit='image', file=sys.stderr):
             if err is not None:
                 skipped[key] = str(err)
@@ -331,7 +357,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
         fpoints.close()
         fcounts.close()
         save_json(out/'counts.json', {r['image']: float(r['count']) for r in rows})
-        run.update(counted=len(rows), skipped=skipped, no_size_found=no_size, nonfinite_pixels=nonfinite,
+        run.update(counted=len(rows), cell_sizes=sizes, skipped=skipped, no_size_found=no_size, nonfinite_pixels=nonfinite,
                    status=run['status'] if run['status'] == 'done' else 'interrupted')
         save_json(out/'run.json', run)
     if label_studio:
@@ -353,6 +379,16 @@ def _write_label_studio(path, out: Path, rows: list[dict], model):
     except OSError as e:
         raise CellnetError(f'--label-studio {path}: cannot write it ({e.strerror})') from None
 
+def _size_line(summary: dict) -> str:
+    "How the cell size was chosen, and which (the summary's last line but one)."
+    how, sizes = summary['cell_diameter'], summary.get('cell_sizes', {})
+    if how == 'auto':
+        found = ', '.join(f'{px:.1f} px in {folder}' for folder, px in sizes.items()) or "none found, the model's own used"
+        return f'cell size estimated once per folder: {found}'
+    if how == 'per-image':
+        return 'cell size estimated on each image (the diameter column)'
+    return "cell size: the model's own" if how == 'model' else f'cell size: {how:g} px, as given'
+
 def summary_text(summary: dict, out, plots: bool = True) -> str:
     "The table and totals `cellnet count` prints for `count_files`' summary."
     rows = summary['table']
@@ -362,6 +398,7 @@ def summary_text(summary: dict, out, plots: bool = True) -> str:
               for r in rows]
     total = sum(r['count'] for r in rows)
     lines += ['', f"{summary['counted']} image(s) counted, {len(summary['skipped'])} skipped; total {total:.1f} cells",
+              _size_line(summary),
               f'results in {out}/: counts.json, counts.csv, points.csv, run.json' + (', plots/' if plots else '')]
     return '\n'.join(lines)
 
@@ -371,9 +408,10 @@ def _count_parser():
     ap.add_argument('paths', nargs='+', help='image files and/or folders of images')
     ap.add_argument('--model', default=None, help="model: a version ('latest', '1-261129'), a model folder, or omit for the default")
     ap.add_argument('--out', default='cellnet-counts', help='output folder (default: %(default)s)')
-    ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|model',
-                    help="typical cell diameter in your images, in px; 'auto' (default): estimated per image; "
-                         "'model': the size the model was trained at (faster; no estimate)")
+    ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|per-image|model',
+                    help="typical cell diameter in your images, in px; 'auto' (default): estimated once per folder (one "
+                         "microscope and objective per folder); 'per-image': estimated on every image (slower); "
+                         "'model': the size the model was trained at (no estimate)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--centre-radius', type=int, default=None, metavar='PX',

@@ -282,13 +282,25 @@ def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: n
     return img, points, m
 
 # %% ../nbs/09_predict.ipynb
+def _crop_corners(H: int, W: int, h: int, w: int) -> list[tuple[int, int]]:
+    "Top-left corners of the h×w crops `_median_mass` looks at: the centre of H×W, then the centres of its four quadrants."
+    spots = [((H - h) // 2, (W - w) // 2)]
+    spots += [(min(max(0, round(fy * H - h / 2)), H - h), min(max(0, round(fx * W - w / 2)), W - w))
+              for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
+    return list(dict.fromkeys(spots))   # a crop as large as the image is one crop
+
 def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
-    "Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres)."
+    """Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px; where the centre
+    holds fewer than 5 centres (an empty middle: a well's edge, a colony beside it), of it and four more crops around
+    the image's quadrants pooled (NaN: fewer than 5 centres in all)."""
     c, (H, W) = model.config, norm.shape
     f = c.cell_diameter / diameter
     h, w = min(H, round(side / f)), min(W, round(side / f))
-    crop = norm[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
-    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1]
+    scores = []
+    for i, (y0, x0) in enumerate(_crop_corners(H, W, h, w)):
+        if i == 1 and len(scores) >= 5: break   # the centre holds cells: it alone decides, as it always did
+        crop = norm[y0:y0 + h, x0:x0 + w]
+        scores += list(find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1])
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:

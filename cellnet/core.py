@@ -288,7 +288,7 @@ def _csv_appender(path: Path, columns: list[str]):
     new = not path.exists()
     f = open(path, 'a', newline='')
     if new:
-        csv.writer(f).writerow(columns)
+        csv.writer(f, lineterminator='\n').writerow(columns)
     return f
 
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
@@ -339,7 +339,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                 log(_nonfinite_note(key, res['nonfinite']))
             start = fpoints.tell()
             try:   # an image is counted when its row is in counts.csv: its centres and picture come first
-                csv.writer(fpoints).writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
+                csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
                 fpoints.flush()
                 if plots:
                     _save_plot(out/'plots'/plot_file(key), img, res, key)
@@ -348,7 +348,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                 raise
             row = dict(image=key, count=f"{res['count']:.2f}", integral=f"{res['integral']:.2f}", centres=res['n_peaks'],
                        cell_diameter=f"{res['cell_diameter']:.1f}", width=img.shape[1], height=img.shape[0])
-            csv.DictWriter(fcounts, COLUMNS).writerow(row)
+            csv.DictWriter(fcounts, COLUMNS, lineterminator='\n').writerow(row)
             fcounts.flush()
             rows.append(row)
             done.add(key)
@@ -382,8 +382,10 @@ def _write_label_studio(path, out: Path, rows: list[dict], model):
 def _size_line(summary: dict) -> str:
     "How the cell size was chosen, and which (the summary's last line but one)."
     how, sizes = summary['cell_diameter'], summary.get('cell_sizes', {})
+    here = Path.cwd()
+    shown = lambda folder: os.path.relpath(folder) if Path(folder).is_relative_to(here) else folder   # short where it can be
     if how == 'auto':
-        found = ', '.join(f'{px:.1f} px in {folder}' for folder, px in sizes.items()) or "none found, the model's own used"
+        found = ', '.join(f'{px:.1f} px in {shown(folder)}' for folder, px in sizes.items()) or "none found, the model's own used"
         return f'cell size estimated once per folder: {found}'
     if how == 'per-image':
         return 'cell size estimated on each image (the diameter column)'

@@ -289,29 +289,29 @@ def _crop_corners(H: int, W: int, h: int, w: int) -> list[tuple[int, int]]:
               for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
     return list(dict.fromkeys(spots))   # a crop as large as the image is one crop
 
-def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
-    """Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px; where the centre
-    holds fewer than 5 centres (an empty middle: a well's edge, a colony beside it), of it and four more crops around
-    the image's quadrants pooled (NaN: fewer than 5 centres in all)."""
+def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> float:
+    """Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres);
+    `around`: of it and four more crops around the centres of the image's quadrants, pooled."""
     c, (H, W) = model.config, norm.shape
     f = c.cell_diameter / diameter
     h, w = min(H, round(side / f)), min(W, round(side / f))
     scores = []
-    for i, (y0, x0) in enumerate(_crop_corners(H, W, h, w)):
-        if i == 1 and len(scores) >= 5: break   # the centre holds cells: it alone decides, as it always did
+    for y0, x0 in _crop_corners(H, W, h, w)[:5 if around else 1]:
         crop = norm[y0:y0 + h, x0:x0 + w]
         scores += list(find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1])
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
     """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
-    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`; None if none."""
+    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`, on a central crop, or where
+    that finds none, on it and four crops around it pooled; None if neither finds one."""
     d = model.config.cell_diameter * np.asarray(steps, float)
-    m = np.array([_median_mass(norm, model, x, side) for x in d]) - 1
-    for i in range(len(d) - 1):
-        if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
-            t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
-            return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
+    for around in (False, True):
+        m = np.array([_median_mass(norm, model, x, side, around) for x in d]) - 1
+        for i in range(len(d) - 1):
+            if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
+                t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
+                return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
     return None
 
 # %% ../nbs/09_predict.ipynb

@@ -193,7 +193,8 @@ def read_frames(src, channel: int | None = None):
     frames, channels = _as_frames(a, axes, name, channel)
     if min(frames.shape[1:3]) == 0: raise ImageReadError(f'{name}: image has no pixels (shape {a.shape})')
     for i, frame in enumerate(frames):
-        img, n_bad = fill_nonfinite(_one_channel(frame, channels, name, channel))
+        img = _one_channel(frame, channels, name, channel)
+        img, n_bad = fill_nonfinite(img) if np.issubdtype(frame.dtype, np.floating) else (img, 0)   # integers are finite
         yield (None if len(frames) == 1 else i + 1), img, n_bad
 
 def load_image(src, channel: int | None = None) -> np.ndarray:

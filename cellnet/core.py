@@ -271,17 +271,20 @@ def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> 
     if before is None or {k: v for k, v in before.items() if k != 'inputs'} != {k: v for k, v in identity.items() if k != 'inputs'}:
         raise CellnetError(f'--out {out}: holds the results of another run ({", ".join(found)}; other settings or model, '
                            'or no run.json): give --overwrite to replace them, or another --out')
-    if before['inputs'] != identity['inputs'] and not resume:
+    if before.get('inputs') != identity['inputs'] and not resume:   # an older cellnet's run.json has no inputs
         raise CellnetError(f'--out {out}: holds the results of a run over other images: give --resume to count the '
                            'remaining ones into it (those counted are kept), --overwrite to start again, or another --out')
-    rows = []
-    if (out/'counts.csv').exists():   # complete rows only: a line cut short by a killed run is counted again
-        rows = [r for r in csv.DictReader(open(out/'counts.csv', newline='')) if None not in r.values() and r['height']]
+    rows = [r for r in _complete_rows(out/'counts.csv') if r.get('height')]   # an older cellnet's rows: counted again
     done = {r['image'] for r in rows}
     write_csv(out/'counts.csv', rows, COLUMNS)
-    points = list(csv.DictReader(open(out/'points.csv', newline=''))) if (out/'points.csv').exists() else []
-    write_csv(out/'points.csv', [p for p in points if p['image'] in done and None not in p.values()], ['image', 'x', 'y', 'score'])
+    write_csv(out/'points.csv', [p for p in _complete_rows(out/'points.csv') if p['image'] in done], ['image', 'x', 'y', 'score'])
     return rows
+
+def _complete_rows(path: Path) -> list[dict]:
+    "The rows of a CSV file that a killed run may have cut short: whole lines only (a line ends with its newline)."
+    text = path.read_text() if path.exists() else ''
+    text = text[:text.rfind('\n') + 1]
+    return [r for r in csv.DictReader(io.StringIO(text)) if None not in r.values()]
 
 def _csv_appender(path: Path, columns: list[str]):
     "An open file to append rows of `columns` to, with the header written if it is new."
@@ -369,7 +372,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
 def _write_label_studio(path, out: Path, rows: list[dict], model):
     "The centres in points.csv as Label Studio pre-annotations, one task per image of `rows` (counts.csv)."
     by_image = {r['image']: ([], []) for r in rows}
-    for p in csv.DictReader(open(out/'points.csv', newline='')):
+    for p in _complete_rows(out/'points.csv'):
         by_image[p['image']][0].append((float(p['x']), float(p['y'])))
         by_image[p['image']][1].append(float(p['score']))
     results = {k: dict(points=np.array(xy, np.float32).reshape(-1, 2), scores=np.array(sc, np.float32)) for k, (xy, sc) in by_image.items()}

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
                         list_images, read_frames, unique_files, atomic_write, save_json, write_csv)
-from .predict import count_image, peak_settings
+from .predict import count_image, estimate_cell_diameter, peak_settings
 from .release import init_model
 
 # %% auto 0
 __all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources',
            'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file',
-           'count_files', 'summary_text', 'count_cli']
+           'complete_rows', 'count_inputs', 'folder_sizes', 'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
@@ -274,13 +274,13 @@ def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> 
     if before.get('inputs') != identity['inputs'] and not resume:   # an older cellnet's run.json has no inputs
         raise CellnetError(f'--out {out}: holds the results of a run over other images: give --resume to count the '
                            'remaining ones into it (those counted are kept), --overwrite to start again, or another --out')
-    rows = [r for r in _complete_rows(out/'counts.csv') if r.get('height')]   # an older cellnet's rows: counted again
+    rows = [r for r in complete_rows(out/'counts.csv') if r.get('height')]   # an older cellnet's rows: counted again
     done = {r['image'] for r in rows}
     write_csv(out/'counts.csv', rows, COLUMNS)
-    write_csv(out/'points.csv', [p for p in _complete_rows(out/'points.csv') if p['image'] in done], ['image', 'x', 'y', 'score'])
+    write_csv(out/'points.csv', [p for p in complete_rows(out/'points.csv') if p['image'] in done], ['image', 'x', 'y', 'score'])
     return rows
 
-def _complete_rows(path: Path) -> list[dict]:
+def complete_rows(path: Path) -> list[dict]:
     "The rows of a CSV file that a killed run may have cut short: whole lines only (a line ends with its newline)."
     text = path.read_text() if path.exists() else ''
     text = text[:text.rfind('\n') + 1]
@@ -294,34 +294,58 @@ def _csv_appender(path: Path, columns: list[str]):
         csv.writer(f, lineterminator='\n').writerow(columns)
     return f
 
+def count_inputs(files, out, recursive: bool = False) -> list:
+    "What `count_files` counts into `out`: `image_sources`, less the files inside `out` (never our own outputs)."
+    files = [f for f in image_sources(files, recursive=recursive) if not _inside(f, out)]
+    if not files:
+        raise CellnetError(f'{out}: the only images found are inside the output folder')
+    return files
+
+def folder_sizes(files, model) -> dict:
+    """{folder: cell size (px)} as a run of `files` with `cell_diameter='auto'` finds them: estimated on each folder's
+    first image where the estimate finds a size (a folder where none does is left out). For runs split into parts."""
+    sizes = {}
+    for key, f in zip(result_keys(files), files):
+        if _folder(f) in sizes: continue
+        try:
+            for name, img, _ in _frames(f, key):
+                _checked(name, img)
+                found = estimate_cell_diameter(normalize_image(img, **model.config.normalize), model)
+                if found is not None:
+                    sizes[_folder(f)] = found
+                    break
+        except CellnetError:   # unreadable or too small: the run skips it, and looks at the next image
+            continue
+    return sizes
+
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
-                resume: bool = False, overwrite: bool = False, **settings) -> dict:
+                resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
     """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
     finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv; counts.json and
     run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
     (`overwrite`: start afresh; `resume`: continue although the images differ). Files inside `out` are never counted.
     `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
     (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
-    unsized image. Returns run.json's content, with the per-image rows under `table`."""
+    unsized image. A part of a larger run (`cellnet count --slurm`) gives the `keys` its files have in the whole and
+    the folders' `cell_sizes` found in it (`folder_sizes`). Returns run.json's content, with the per-image rows under
+    `table`."""
     from tqdm.auto import tqdm
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     out = Path(out)
     check_cell_diameter(model, settings.get('cell_diameter'))
     _check_outputs(out, label_studio)
-    files = [f for f in image_sources(files, recursive=recursive) if not _inside(f, out)]   # never our own outputs
-    if not files:
-        raise CellnetError(f'{out}: the only images found are inside the output folder')
+    files = count_inputs(files, out, recursive)
     identity = _run_identity(model, files, settings)
     rows = _previous_rows(out, identity, resume, overwrite)
     done = {r['image'] for r in rows}
     before = json.loads((out/'run.json').read_text()) if rows else {}
     skipped, no_size, nonfinite = {}, before.get('no_size_found', []), before.get('nonfinite_pixels', {})
-    sizes = before.get('cell_sizes', {})   # per folder, as first estimated: a continued run counts at the same sizes
+    sizes = {**(cell_sizes or {}), **before.get('cell_sizes', {})}   # as first found: a continued run counts at the same sizes
     run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
                backend=getattr(model, 'backend', None), status='running')
     save_json(out/'run.json', run)
-    todo = [(f, k) for f, k in zip(files, result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
+    todo = [(f, k) for f, k in zip(files, keys or result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
     if done:
         log(f'{out}: {len(done)} image(s) counted before, kept; counting the rest')
     fpoints, fcounts = _csv_appender(out/'points.csv', ['image', 'x', 'y', 'score']), _csv_appender(out/'counts.csv', COLUMNS)
@@ -372,7 +396,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
 def _write_label_studio(path, out: Path, rows: list[dict], model):
     "The centres in points.csv as Label Studio pre-annotations, one task per image of `rows` (counts.csv)."
     by_image = {r['image']: ([], []) for r in rows}
-    for p in _complete_rows(out/'points.csv'):
+    for p in complete_rows(out/'points.csv'):
         by_image[p['image']][0].append((float(p['x']), float(p['y'])))
         by_image[p['image']][1].append(float(p['score']))
     results = {k: dict(points=np.array(xy, np.float32).reshape(-1, 2), scores=np.array(sc, np.float32)) for k, (xy, sc) in by_image.items()}
@@ -438,6 +462,9 @@ def _count_parser():
     ap.add_argument('--resume', action='store_true',
                     help='continue a run into --out although the images differ (new ones added): those counted are kept')
     ap.add_argument('--overwrite', action='store_true', help="replace the results of an earlier run in --out, don't continue it")
+    ap.add_argument('--slurm', type=int, metavar='N', help='count on a Slurm cluster: the images split over a job array of N '
+                    'tasks (each resumable and requeued), merged into --out when all have ended (`cellnet submit --collect OUT`)')
+    ap.add_argument('--sbatch-args', default='', help='with --slurm: more sbatch options, e.g. --sbatch-args="--time=2:00:00"')
     return ap
 
 def count_cli(argv=None) -> int:
@@ -446,6 +473,9 @@ def count_cli(argv=None) -> int:
     model = init_model(a.model, backend=a.backend)
     options = ('plots', 'label_studio', 'recursive', 'resume', 'overwrite', 'cell_diameter', 'threshold', 'min_distance',
                'tta', 'relative', 'centre_radius')
+    if a.slurm:
+        from cellnet.slurm import submit_count   # a later module: only for this option
+        return submit_count(a.paths, model, a.out, a.slurm, sbatch_args=a.sbatch_args, **{k: getattr(a, k) for k in options})
     summary = count_files(a.paths, model, a.out, **{k: getattr(a, k) for k in options})
     print(summary_text(summary, a.out, a.plots))
     for err in summary['skipped'].values():

@@ -366,7 +366,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                 log(_nonfinite_note(key, res['nonfinite']))
             start = fpoints.tell()
             try:   # an image is counted when its row is in counts.csv: its centres and picture come first
-                csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
+                centres = zip(res['points'], res['scores'])
+                csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in centres)
                 fpoints.flush()
                 if plots:
                     _save_plot(out/'plots'/plot_file(key), img, res, key)

@@ -1,20 +1,21 @@
 """Throughput and memory of counting with the shipped default model (or another: `--model DIR`).
 
-    python benchmarks/count_speed.py            # all figures (about 3 minutes on 2 cores)
+    python benchmarks/count_speed.py            # all figures (about 5 minutes on 2 cores)
     python benchmarks/count_speed.py --model results/train/<run>/model   # e.g. an ensemble (`members=2`)
 
-Prints, on 2048×1536 images (the users' EVOS frame size, made by tiling a real Usiigaci image), counted at the model's
-own cell size (`--cell-diameter model`) so that the network sees the same pixels as the bare forward:
-- megapixels/s of `cellnet count` end to end on a folder of 16 frames (read, normalise, tiled network, peaks,
-  counts.json/points.csv, no plots; process start-up included), and the start-up alone (the CLI on one frame minus one
-  frame's `count_image` time),
-- megapixels/s of the bare network forward (one onnxruntime call on the image padded to /32), and their ratio (overhead),
-- what averaging over flips (`--tta`) and over all eight symmetries (`--tta-d4`) costs,
-- what the default cell-size estimate costs, and the speed of counting with it (the frame is resized to the estimate),
-- onnxruntime vs torch backend for `count_image`,
-and the peak memory (max RSS) of `cellnet count` on one 10k×10k image (at the model's cell size: no downscaling).
+Two kinds of figure, named in each row:
+- **defaults**: `cellnet count FOLDER --out OUT` as a user types it (cell size estimated once per folder, a picture per
+  image, process start-up included), against the **bare forward** of the network on the same images: one onnxruntime
+  call per image at the size the network sees (the image resized by the cell-size factor the defaults found, padded to
+  /32; large images in the tiles `count_image` uses), and at the input's own size. Measured on 20 camera frames
+  (2048×1536, made by tiling a real Usiigaci image: cells about 58 px, so the defaults shrink them), on 24 HeLa demo
+  frames (400×400, cells about 18 px: enlarged), on one 8000×8000 image, and the peak memory (max RSS) on one
+  10k×10k image, plots on.
+- **at the model's cell size** (`--cell-diameter model --no-plots`), so that the network sees the same pixels as the
+  bare forward: `count_image` and `cellnet count` on 16 frames, the start-up alone, flips (`--tta`) and all eight
+  symmetries (`--tta-d4`), the default cell-size estimate's cost, onnxruntime vs torch, and the peak memory on 10k×10k.
 Writes results/bench/count_speed.json (count_speed-model=<folder>.json for another model)."""
-import argparse, os, resource, subprocess, sys, tempfile, time
+import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, tifffile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,6 +31,46 @@ def frame(h, w):
     src = tifffile.imread(SHARED/'usiigaci/images/set1.tif')
     reps = (h // src.shape[0] + 2, w // src.shape[1] + 2)
     return np.pad(src, ((0, reps[0] * src.shape[0] - src.shape[0]), (0, reps[1] * src.shape[1] - src.shape[1])), mode='symmetric')[:h, :w]
+
+def demo_frames(folder: Path, n: int) -> list[Path]:
+    "`n` copies of the two HeLa demo frames (400×400) in `folder`."
+    demo = sorted((Path(__file__).resolve().parents[1]/'data/demo').glob('hela-*.png'))
+    folder.mkdir(parents=True)
+    paths = [folder/f'frame{i:02d}.png' for i in range(n)]
+    for i, p in enumerate(paths): p.write_bytes(demo[i % len(demo)].read_bytes())
+    return paths
+
+def peak_run(args: list[str]) -> tuple[float, float, dict]:
+    "Run `cellnet ARGS` in a child of its own: (seconds, peak memory in GB of that child alone, run.json of --out)."
+    watch = 'import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)'
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, '-c', watch, CELLNET, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    out = Path(args[args.index('--out') + 1])
+    return seconds, int(r.stdout.split()[-1]) / 2**20, json.loads((out/'run.json').read_text())
+
+def bare_forward(model, images: list[np.ndarray], factor: float) -> float:
+    "Seconds of the network alone on `images` normalised and resized by `factor`, one call each (tiled where large)."
+    from cellnet.predict import rescale, predict_density
+    works = [rescale(normalize_image(im, **model.config.normalize), None, factor)[0] for im in images]
+    t = time.perf_counter()
+    for w in works:
+        if max(w.shape) <= model.config.tile['size']:
+            model.predict(np.pad(w, ((0, -w.shape[0] % 32), (0, -w.shape[1] % 32)), mode='symmetric')[None, None])
+        else: predict_density(w, model.predict, **model.config.tile)
+    return time.perf_counter() - t
+
+def defaults_row(model, chosen, folder: Path, images: list[np.ndarray], out: Path) -> dict:
+    "`cellnet count FOLDER` with its defaults, end to end, against the bare forward at the network's and the input's size."
+    seconds, peak, run = peak_run(['count', str(folder), '--out', str(out), *chosen])
+    (size,) = run['cell_sizes'].values()
+    factor = model.config.cell_diameter / size
+    mp = sum(im.size for im in images) / 1e6
+    at_net, at_input = bare_forward(model, images, factor), bare_forward(model, images, 1.0)
+    return dict(mp_s=mp / seconds, seconds=seconds, peak_gb=peak, cell_diameter=size, scale=factor,
+                forward_s=at_net, forward_mp_s=mp / at_net, overhead=seconds / at_net,
+                forward_input_size_s=at_input, forward_input_size_mp_s=mp / at_input)
 
 def best_of(f, n=3):
     ts = []
@@ -50,7 +91,7 @@ def main(model_dir=None) -> dict:
     mp = img.size / 1e6
     def cli_seconds(folder):   # one process start is included, as a user sees it
         t = time.perf_counter()
-        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--no-plots', '--cell-diameter', 'model', *chosen],
+        r = subprocess.run([CELLNET, 'count', str(folder), '--out', str(tmp/'out'), '--overwrite', '--no-plots', '--cell-diameter', 'model', *chosen],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         return time.perf_counter() - t
@@ -92,14 +133,28 @@ def main(model_dir=None) -> dict:
         rows['count_image, torch backend'] = dict(mp_s=mp / t_torch, seconds=t_torch, onnx_speedup=t_torch / in_proc,
                                                   count=float(b), count_onnx=float(a))
     except Exception as e: print(f'torch backend: not measured ({e})')
-    # peak memory on a 10k×10k image, in a child process
-    tifffile.imwrite(tmp/'big/huge.tif' if (tmp/'big').mkdir() is None else None, frame(10_000, 10_000))
-    t = time.perf_counter()
-    r = subprocess.run([CELLNET, 'count', str(tmp/'big'), '--out', str(tmp/'out-big'), '--no-plots', '--cell-diameter', 'model', *chosen],
-                       capture_output=True, text=True)   # at the model's size: the network sees all 10k×10k pixels
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-    assert r.returncode == 0, r.stderr
-    big_s = time.perf_counter() - t
+    # the defaults, as users run them, against the bare forward
+    for name, folder, images in (('defaults: cellnet count, 20 frames 2048×1536', tmp/'frames20', [img] * 20),
+                                 ('defaults: cellnet count, 24 HeLa frames 400×400', tmp/'hela24', None),
+                                 ('defaults: cellnet count, one 8000×8000 image', tmp/'one8k', [frame(8000, 8000)])):
+        if images is None:
+            images = [load_image(p) for p in demo_frames(folder, 24)]
+        else:
+            folder.mkdir()
+            for i, im in enumerate(images): tifffile.imwrite(folder/f'frame{i:02d}.tif', im)
+        rows[name] = r = defaults_row(model, chosen, folder, images, tmp/f'out-{folder.name}')
+        print(f"{name}: {r['mp_s']:.2f} MP/s end to end ({r['seconds']:.1f} s, cells {r['cell_diameter']:.0f} px, resized "
+              f"{r['scale']:.2f}×); bare forward at that size {r['forward_mp_s']:.2f} MP/s, overhead {r['overhead']:.2f}×; "
+              f"bare forward at the input's size {r['forward_input_size_mp_s']:.2f} MP/s; peak {r['peak_gb']:.2f} GB")
+    del images
+    (tmp/'big10k').mkdir()
+    tifffile.imwrite(tmp/'big10k/huge.tif', frame(10_000, 10_000))
+    big_s, peak, _ = peak_run(['count', str(tmp/'big10k'), '--out', str(tmp/'out-10k-defaults'), *chosen])
+    print(f'defaults: 10k×10k with plots: peak memory {peak:.2f} GB, {big_s:.0f} s, {100 / big_s:.2f} MP/s')
+    rows['defaults: cellnet count, 10k×10k'] = dict(peak_gb=peak, seconds=big_s, mp_s=100 / big_s)
+    # peak memory on a 10k×10k image at the model's size, in a child process
+    # at the model's size: the network sees all 10k×10k pixels
+    big_s, peak, _ = peak_run(['count', str(tmp/'big10k'), '--out', str(tmp/'out-big'), '--no-plots', '--cell-diameter', 'model', *chosen])
     print(f'10k×10k: peak memory {peak:.2f} GB (max RSS of the largest child), {big_s:.0f} s, {100 / big_s:.2f} MP/s')
     rows['cellnet count, 10k×10k'] = dict(peak_gb=peak, seconds=big_s, mp_s=100 / big_s)
     return rows
@@ -107,6 +162,7 @@ def main(model_dir=None) -> dict:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--model', default=None, metavar='DIR', help='a model folder (default: the shipped model)')
+    ap.set_defaults(set=[])   # result_name reads the --set options other scripts have; this one has none
     a = ap.parse_args()
     t0 = time.time()
     write_result(result_name(__file__, a, ap), main(a.model), t0)

@@ -4,11 +4,11 @@
 
 # %% ../nbs/15_cli.ipynb 3
 from __future__ import annotations
-import importlib, sys
+import importlib, sys, traceback
 from .io import CellnetError
 
 # %% auto 0
-__all__ = ['COMMANDS', 'main']
+__all__ = ['COMMANDS', 'EXIT_OK', 'EXIT_SKIPPED', 'EXIT_USAGE', 'EXIT_INTERNAL', 'EXIT_INTERRUPTED', 'main']
 
 # %% ../nbs/15_cli.ipynb
 COMMANDS = {  # name: (module, function, one-line help)
@@ -26,22 +26,37 @@ def _usage() -> str:
     lines += [f'  {k:<{w}}  {v[2]}' for k, v in COMMANDS.items()]
     return '\n'.join(lines + ['', "run 'cellnet <command> --help' for a command's options"])
 
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `cellnet` console script."
+    "Entry point of the `cellnet` console script: the exit status says what happened (see the table above)."
     argv = sys.argv[1:] if argv is None else list(argv)
+    debug = '--debug' in argv
+    argv = [a for a in argv if a != '--debug']
     if not argv or argv[0] in ('-h', '--help'):
         print(_usage()); return 0
     if argv[0] in ('-V', '--version'):
         from cellnet import __version__; print(f'cellnet {__version__}'); return 0
     if argv[0] not in COMMANDS:
-        print(f"cellnet: unknown command '{argv[0]}'\n\n{_usage()}", file=sys.stderr); return 2
+        print(f"cellnet: unknown command '{argv[0]}'\n\n{_usage()}", file=sys.stderr)
+        return EXIT_USAGE
     mod, fn, _ = COMMANDS[argv[0]]
     try:
         cmd = getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
-        print(f"cellnet {argv[0]}: not available in this install ({e})", file=sys.stderr); return 2
-    try: return int(cmd(argv[1:]) or 0)
+        print(f"cellnet {argv[0]}: not available in this install ({e})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(cmd(argv[1:]) or 0)
     except CellnetError as e:
-        print(f'cellnet {argv[0]}: error: {e}', file=sys.stderr); return 2
+        print(f'cellnet {argv[0]}: error: {e}', file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f'cellnet {argv[0]}: interrupted', file=sys.stderr); return 130
+        print(f'cellnet {argv[0]}: interrupted', file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:   # a bug: one line, the traceback only when asked for
+        if debug:
+            traceback.print_exc()
+        print(f'cellnet {argv[0]}: internal error: {type(e).__name__}: {e}'
+              + ('' if debug else ' (run again with --debug for the traceback)') + '; please report it', file=sys.stderr)
+        return EXIT_INTERNAL

@@ -4,61 +4,186 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import csv, io, math, sys, time, warnings
+import csv, io, itertools, json, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from .io import CellnetError, IMAGE_SUFFIXES, load_image, normalize_image, list_images, atomic_write, save_json, write_csv
-from .predict import count_image, peak_settings
+from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
+                        list_images, read_frames, unique_files, atomic_write, save_json, write_csv)
+from .predict import count_image, estimate_cell_diameter, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['plot_result', 'result_keys', 'iter_count', 'count', 'label_studio_tasks', 'count_files', 'summary_text', 'count_cli']
+__all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources',
+           'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file',
+           'complete_rows', 'count_inputs', 'folder_sizes', 'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
+PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
+_MAGMA = np.array([(0, 0, 4), (29, 17, 71), (81, 18, 124), (131, 38, 129), (183, 55, 121), (231, 82, 99),
+                   (252, 137, 97), (254, 196, 136), (252, 253, 191)], np.float32)   # matplotlib's magma at 9 stops
+GREYS, RED, MAGMA = 128, 128, 129   # a picture's palette: 128 greys (0 black … 127 white), red, then 127 magma colours
+_PALETTE = np.concatenate([np.repeat(np.linspace(0, 255, GREYS)[:, None], 3, 1), [(255, 59, 48)],
+                           np.stack([np.interp(np.linspace(0, 1, 256 - MAGMA), np.linspace(0, 1, len(_MAGMA)), _MAGMA[:, k])
+                                     for k in range(3)], 1)]).round().astype(np.uint8)
+
+def _title(res: dict, title: str) -> str:
+    return (f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
+            f"cells {res['cell_diameter']:.0f} px")
+
+def _shrink(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    "`a` (H×W float) averaged down to `size` (w, h) px."
+    from PIL import Image
+    return np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize(size, Image.BOX))
+
+def plot_image(image: np.ndarray, res: dict, title: str = ''):
+    """A PIL picture (long side ≤ `PLOT_SIDE` px): the image with its centres (red +), beside the density map. Its 256
+    colours are a palette (greys, red, magma), so it is composed as one byte a pixel and its PNG is small and quick."""
+    from PIL import Image, ImageDraw, ImageFont
+    H, W = image.shape
+    gap, bar = 8, 24
+    f = min(1.0, (PLOT_SIDE - gap) / 2 / W, (PLOT_SIDE - bar) / H)
+    w, h = max(1, round(W * f)), max(1, round(H * f))
+    font = ImageFont.load_default(size=14)
+    text = _title(res, title)
+    canvas = np.full((h + bar, min(PLOT_SIDE, max(2 * w + gap, round(font.getlength(text)) + 8))), GREYS - 1, np.uint8)
+    left = canvas[bar:, :w]
+    left[:] = np.clip(normalize_image(_shrink(image, (w, h))) * (GREYS - 1) + 0.5, 0, GREYS - 1)
+    xy = np.floor(res['points'] * np.float32([w / W, h / H])).astype(int)
+    for d in range(-3, 4):   # a '+' of 7 px at each centre
+        left[np.clip(xy[:, 1], 0, h - 1), np.clip(xy[:, 0] + d, 0, w - 1)] = RED
+        left[np.clip(xy[:, 1] + d, 0, h - 1), np.clip(xy[:, 0], 0, w - 1)] = RED
+    dens = _shrink(res['density'], (w, h))
+    right = canvas[bar:, w + gap:2 * w + gap]
+    right[:] = MAGMA + np.clip(dens * ((255 - MAGMA) / max(float(dens.max()), 1e-12)) + 0.5, 0, 255 - MAGMA)[:, :right.shape[1]]
+    pic = Image.fromarray(canvas, 'L')
+    pic.putpalette(_PALETTE.ravel())
+    ImageDraw.Draw(pic).text((4, 4), text, fill=0, font=font)
+    return pic
+
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
-    "A matplotlib figure: the image with detected centres, and the density map."
+    "A matplotlib figure: the image with detected centres, and the density map (height bounded for thin images)."
     from matplotlib.figure import Figure
     H, W = image.shape
-    fig = Figure(figsize=(12, 6 * H / W + 0.6))   # not registered with pyplot: thousands of images leak nothing
+    fig = Figure(figsize=(12, min(12, max(1, 6 * H / W)) + 0.6))   # not registered with pyplot: thousands of images leak nothing
     a, b = fig.subplots(1, 2)
     a.imshow(normalize_image(image), cmap='gray', vmin=0, vmax=1)
     p = res['points']
     a.plot(p[:, 0] - .5, p[:, 1] - .5, '+', color='#ff3b30', ms=6, mew=1.2)
     b.imshow(res['density'], cmap='magma', extent=(0, W, H, 0))
     for ax in (a, b): ax.set_axis_off()
-    fig.suptitle(f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
-                 f"cells {res['cell_diameter']:.0f} px", fontsize=11)
+    fig.suptitle(_title(res, title), fontsize=11)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/14_core.ipynb
+def _is_array(f) -> bool: return isinstance(f, np.ndarray)
+
+def image_sources(files, recursive: bool = False) -> list:
+    """What `count` and `count_files` count, in order: paths (folders expanded by `list_images`), open binary files and
+    numpy arrays (H×W); `CellnetError` when that leaves nothing to count, as `cellnet count` says."""
+    if isinstance(files, (str, Path)) or hasattr(files, 'read') or _is_array(files):
+        files = [files]
+    files = list(files)
+    out = []
+    for f in files:
+        out += list_images([f], recursive=recursive) if isinstance(f, (str, Path)) else [f]
+    if not out:
+        given = ', '.join(map(str, files)) or 'no inputs'
+        raise CellnetError(f"{given}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return unique_files(out)
+
 def result_keys(files) -> list[str]:
-    "Keys for results: the file name, or the full path where names repeat."
-    full = [str(f.name if hasattr(f, 'read') else f) for f in files]   # an open file's .name is its path
+    "Keys for results: the file name, or the full path where names repeat; 'array 0', 'array 1', … for numpy arrays."
+    arrays = iter(range(len(files)))
+    full = [f'array {next(arrays)}' if _is_array(f) else str(f.name if hasattr(f, 'read') else f) for f in files]   # an open file's .name is its path
     names = [Path(p).name for p in full]
     return [n if names.count(n) == 1 else p for n, p in zip(names, full)]
 
-def iter_count(files, model, errors: str = 'raise', **kw):
-    "Yield `(key, image, result or None, error or None)` per file, one at a time (memory does not grow with the batch)."
-    for key, f in zip(result_keys(files), files):
-        try: img = load_image(f)
+MIN_SIDE = 16   # px: a narrower image holds no whole cell at any size the models count
+
+def _frames(f, key: str):
+    "Yield `(key, image, nonfinite)` per image of a source: each frame of a file (`read_frames`), or a 2-D numpy array."
+    if not _is_array(f):
+        for frame, img, n_bad in read_frames(f):
+            yield frame_name(key, frame), img, n_bad
+        return
+    if f.ndim != 2 or 0 in f.shape:
+        raise ImageReadError(f'{key}: an array of shape {f.shape}; expected one image, H×W')
+    yield key, *fill_nonfinite(f.astype(np.float32, copy=False))
+
+def _checked(key: str, img: np.ndarray):
+    if min(img.shape) < MIN_SIDE:
+        raise CellnetError(f'{key}: {img.shape[1]}×{img.shape[0]} px is too small to count (at least {MIN_SIDE} px on each side)')
+
+def _folder(f) -> str:
+    "The folder of a source, where one microscope's images are: a file's folder; all arrays and open files are one."
+    return str(Path(f).resolve().parent) if isinstance(f, (str, Path)) else 'in memory'
+
+def _diameter_for(cell_diameter, folder: str, sizes: dict):
+    "What `count_image` gets for an image of `folder`: 'auto' estimates once per folder (then its size), 'per-image' each time."
+    if cell_diameter == 'auto':
+        return sizes.get(folder, 'auto')
+    return 'auto' if cell_diameter == 'per-image' else cell_diameter
+
+def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, **kw):
+    """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
+    batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
+    or infinite pixels ignored. With `errors='skip'` a file that cannot be read, or an image too small, is yielded with
+    its error instead of raising it. `keys`: the files' keys (default `result_keys(files)`); images keyed in `done`
+    are passed over. `cell_diameter='auto'` (the default) estimates the cell size once per folder, on its first image
+    where one is found, and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is
+    filled in; `'per-image'` estimates it on every image."""
+    cell_diameter = kw.pop('cell_diameter', 'auto')
+    if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
+        raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
+    sizes = {} if sizes is None else sizes
+    for key, f in zip(keys or result_keys(files), files):
+        frames = _frames(f, key)
+        try:
+            first = next(frames)   # the file is read here: one that cannot be read fails now, before any of its frames
         except CellnetError as e:
             if errors == 'raise': raise
-            yield key, None, None, e; continue
-        yield key, img, count_image(img, model, **kw), None
+            yield key, None, None, e
+            continue
+        for name, img, n_bad in itertools.chain([first], frames):
+            if name in done: continue
+            try:
+                _checked(name, img)
+            except CellnetError as e:
+                if errors == 'raise': raise
+                yield name, None, None, e
+                continue
+            res = count_image(img, model, cell_diameter=_diameter_for(cell_diameter, _folder(f), sizes), **kw)
+            if cell_diameter == 'auto' and res['size_estimated']:
+                sizes[_folder(f)] = res['cell_diameter']
+            yield name, img, dict(res, nonfinite=n_bad), None
+
+def check_cell_diameter(model, cell_diameter):
+    """Refuse a given cell diameter that would resize images by more than 8× up or 64× down (`CellnetError`): the
+    model could not see such cells, and an image enlarged 8× already holds 64 times its pixels."""
+    if isinstance(cell_diameter, str) or cell_diameter is None:
+        return
+    low, high = model.config.cell_diameter / 8, model.config.cell_diameter * 64
+    if not low <= cell_diameter <= high:
+        raise CellnetError(f'cell diameter {cell_diameter:g} px: outside what this model can count ({low:g}–{high:g} px; '
+                           f'it works at {model.config.cell_diameter:g} px)')
+
+def _nonfinite_note(key: str, n: int) -> str:
+    return f'{key}: {n} NaN or infinite pixels ignored (set to the median of the others)'
 
 def count(files, model=None, *, details: bool = False, plots: bool = True, errors: str = 'raise', **kw):
-    "Count cells in `files`: `counts, plots = count(files, model)`; with `details=True` also per-image centres, scores, density."
+    """Count cells in `files` (paths, folders, open files or numpy arrays): `counts, plots = count(files, model)`; with
+    `details=True` also per-image centres, scores, density. No images at all is an error, as in `cellnet count`."""
     if model is None or isinstance(model, (str, Path)):
         from cellnet.release import init_model
         model = init_model(model)
-    if isinstance(files, (str, Path)) or hasattr(files, 'read'): files = [files]
-    files = [f for f in files]
-    files = list_images(files) if all(isinstance(f, (str, Path)) for f in files) else files
+    files = image_sources(files)
+    check_cell_diameter(model, kw.get('cell_diameter'))
     counts, figs, info = {}, {}, {}
     for key, img, res, err in iter_count(files, model, errors=errors, **kw):
         if err is not None:
             warnings.warn(f'skipped {err}'); info[key] = dict(error=str(err)); continue
+        if res['nonfinite']: warnings.warn(_nonfinite_note(key, res['nonfinite']))
         counts[key] = res['count']
         if plots: figs[key] = plot_result(img, res, key)
         if details: info[key] = res
@@ -81,8 +206,8 @@ def label_studio_tasks(results: dict, sizes: dict, url_prefix: str = '/data/loca
 
 # %% ../nbs/14_core.ipynb
 def _diameter(text: str):
-    "`--cell-diameter`: 'auto', 'model' (→ None: the model's own) or a positive number of pixels."
-    if text in ('auto', 'model'):
+    "`--cell-diameter`: 'auto', 'per-image', 'model' (→ None: the model's own) or a positive number of pixels."
+    if text in ('auto', 'per-image', 'model'):
         return None if text == 'model' else text
     try:
         v = float(text)
@@ -90,66 +215,209 @@ def _diameter(text: str):
         v = -1.0
     if not 0 < v < math.inf:
         import argparse
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto' or 'model'")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto', 'per-image' or 'model'")
     return v
 
+def plot_file(key: str) -> str:
+    """The picture's file name in plots/: the image's whole name (path separators quoted) and `.png`, so x.png and x.tif,
+    and the frames of a stack, each get their own."""
+    from urllib.parse import quote
+    return quote(key, safe=" []()+,-_.@=") + '.png'
+
 def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
-    fig = plot_result(image, res, title)
     buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=80)
+    plot_image(image, res, title).save(buf, format='png', compress_level=1)   # fast; a picture is about 100 kB
     atomic_write(path, buf.getvalue())
 
-def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, **settings) -> dict:
-    """Count `files` (paths) with `model` into the folder `out`: points.csv streamed as each image finishes, then
-    counts.json, counts.csv, run.json, and plots/<stem>.png per image; `label_studio`: also the centres as Label
-    Studio pre-annotations in that file. `settings` go to `count_image` (cell_diameter, threshold, min_distance, tta,
-    relative, centre_radius); `log` gets a line per skipped file or unsized image. Returns run.json's content, with
-    the per-image rows under `table`."""
+def _check_outputs(out: Path, label_studio):
+    "Refuse, before any counting, an output folder that cannot be made or written, and a Label Studio file that is a folder."
+    if label_studio and Path(label_studio).is_dir():
+        raise CellnetError(f'--label-studio {label_studio}: is a folder; give a file name, e.g. {Path(label_studio)/"pre.json"}')
+    try:
+        (out/'plots').mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CellnetError(f'--out {out}: cannot make the output folder there ({e.strerror})') from None
+    if not os.access(out, os.W_OK | os.X_OK) or not os.access(out/'plots', os.W_OK | os.X_OK):
+        raise CellnetError(f'--out {out}: cannot write in this folder (permission denied)')
+
+OUTPUTS = ('counts.json', 'counts.csv', 'points.csv', 'run.json', 'plots')   # what `cellnet count` writes in --out
+COLUMNS = ['image', 'count', 'integral', 'centres', 'cell_diameter', 'width', 'height']   # counts.csv
+
+def _inside(f, folder: Path) -> bool:
+    return isinstance(f, (str, Path)) and Path(f).resolve().is_relative_to(folder.resolve())
+
+def _run_identity(model, files, settings: dict) -> dict:
+    "What makes two runs the same: the model, the settings that change counts, and the input files (a digest of their paths)."
+    import hashlib
+    digest = hashlib.sha256('\n'.join(str(Path(f).resolve()) for f in files).encode()).hexdigest()[:16]
+    cd = settings.get('cell_diameter', 'auto')
+    return dict(model=str(model.version or getattr(model, 'path', '')), count=model.config.count,
+                cell_diameter='model' if cd is None else cd, tta=settings.get('tta', 'no'),
+                peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
+                inputs=dict(files=len(files), digest=digest))
+
+def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> list[dict]:
+    """The counts.csv rows of an earlier run into `out` to continue (points.csv cut to their images), or [] where there is
+    none or `overwrite` clears it; a run of other settings, or of other images without `resume`, is refused."""
+    found = [n for n in OUTPUTS if (out/n).exists() and not (n == 'plots' and not any((out/n).iterdir()))]
+    if overwrite or not found:
+        for n in found:
+            if n == 'plots':
+                for f in (out/n).iterdir(): f.unlink()
+            else: (out/n).unlink()
+        return []
+    try: before = {k: v for k, v in json.loads((out/'run.json').read_text()).items() if k in identity}
+    except (OSError, ValueError): before = None
+    if before is None or {k: v for k, v in before.items() if k != 'inputs'} != {k: v for k, v in identity.items() if k != 'inputs'}:
+        raise CellnetError(f'--out {out}: holds the results of another run ({", ".join(found)}; other settings or model, '
+                           'or no run.json): give --overwrite to replace them, or another --out')
+    if before.get('inputs') != identity['inputs'] and not resume:   # an older cellnet's run.json has no inputs
+        raise CellnetError(f'--out {out}: holds the results of a run over other images: give --resume to count the '
+                           'remaining ones into it (those counted are kept), --overwrite to start again, or another --out')
+    rows = [r for r in complete_rows(out/'counts.csv') if r.get('height')]   # an older cellnet's rows: counted again
+    done = {r['image'] for r in rows}
+    write_csv(out/'counts.csv', rows, COLUMNS)
+    write_csv(out/'points.csv', [p for p in complete_rows(out/'points.csv') if p['image'] in done], ['image', 'x', 'y', 'score'])
+    return rows
+
+def complete_rows(path: Path) -> list[dict]:
+    "The rows of a CSV file that a killed run may have cut short: whole lines only (a line ends with its newline)."
+    text = path.read_text() if path.exists() else ''
+    text = text[:text.rfind('\n') + 1]
+    return [r for r in csv.DictReader(io.StringIO(text)) if None not in r.values()]
+
+def _csv_appender(path: Path, columns: list[str]):
+    "An open file to append rows of `columns` to, with the header written if it is new."
+    new = not path.exists()
+    f = open(path, 'a', newline='')
+    if new:
+        csv.writer(f, lineterminator='\n').writerow(columns)
+    return f
+
+def count_inputs(files, out, recursive: bool = False) -> list:
+    "What `count_files` counts into `out`: `image_sources`, less the files inside `out` (never our own outputs)."
+    files = [f for f in image_sources(files, recursive=recursive) if not _inside(f, out)]
+    if not files:
+        raise CellnetError(f'{out}: the only images found are inside the output folder')
+    return files
+
+def folder_sizes(files, model) -> dict:
+    """{folder: cell size (px)} as a run of `files` with `cell_diameter='auto'` finds them: estimated on each folder's
+    first image where the estimate finds a size (a folder where none does is left out). For runs split into parts."""
+    sizes = {}
+    for key, f in zip(result_keys(files), files):
+        if _folder(f) in sizes: continue
+        try:
+            for name, img, _ in _frames(f, key):
+                _checked(name, img)
+                found = estimate_cell_diameter(normalize_image(img, **model.config.normalize), model)
+                if found is not None:
+                    sizes[_folder(f)] = found
+                    break
+        except CellnetError:   # unreadable or too small: the run skips it, and looks at the next image
+            continue
+    return sizes
+
+def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
+                resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
+    """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
+    finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv; counts.json and
+    run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
+    (`overwrite`: start afresh; `resume`: continue although the images differ). Files inside `out` are never counted.
+    `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
+    (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
+    unsized image. A part of a larger run (`cellnet count --slurm`) gives the `keys` its files have in the whole and
+    the folders' `cell_sizes` found in it (`folder_sizes`). Returns run.json's content, with the per-image rows under
+    `table`."""
     from tqdm.auto import tqdm
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     out = Path(out)
-    (out/'plots').mkdir(parents=True, exist_ok=True)
-    counts, skipped, no_size, table, ls_results, sizes = {}, {}, [], [], {}, {}
-    tmp = out/'.points.csv.tmp'
-    with open(tmp, 'w', newline='') as fcsv:
-        w = csv.writer(fcsv)
-        w.writerow(['image', 'x', 'y', 'score'])
-        results = iter_count(files, model, errors='skip', **settings)
-        for key, img, res, err in tqdm(results, total=len(files), unit='image', file=sys.stderr):
+    check_cell_diameter(model, settings.get('cell_diameter'))
+    _check_outputs(out, label_studio)
+    files = count_inputs(files, out, recursive)
+    identity = _run_identity(model, files, settings)
+    rows = _previous_rows(out, identity, resume, overwrite)
+    done = {r['image'] for r in rows}
+    before = json.loads((out/'run.json').read_text()) if rows else {}
+    skipped, no_size, nonfinite = {}, before.get('no_size_found', []), before.get('nonfinite_pixels', {})
+    sizes = {**(cell_sizes or {}), **before.get('cell_sizes', {})}   # as first found: a continued run counts at the same sizes
+    run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
+               backend=getattr(model, 'backend', None), status='running')
+    save_json(out/'run.json', run)
+    todo = [(f, k) for f, k in zip(files, keys or result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
+    if done:
+        log(f'{out}: {len(done)} image(s) counted before, kept; counting the rest')
+    fpoints, fcounts = _csv_appender(out/'points.csv', ['image', 'x', 'y', 'score']), _csv_appender(out/'counts.csv', COLUMNS)
+    try:
+        results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, sizes=sizes,
+                             **settings)
+        for key, img, res, err in tqdm(results, total=len(todo), unit='image', file=sys.stderr):
             if err is not None:
                 skipped[key] = str(err)
                 log(f'skipped {err}')
                 continue
-            counts[key] = round(res['count'], 2)
             if res['size_estimated'] is False:
                 no_size.append(key)
                 log(f"{key}: no cell size found (an empty field, or a model whose centres hold less than a cell); counted "
                     f"at the model's {res['cell_diameter']:g} px: give --cell-diameter if it has cells")
-            w.writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in zip(res['points'], res['scores']))
-            if plots:
-                _save_plot(out/'plots'/f'{Path(key).stem}.png', img, res, key)
-            if label_studio:
-                ls_results[key] = dict(points=res['points'], scores=res['scores'])
-                sizes[key] = (img.shape[1], img.shape[0])
-            table.append(dict(image=key, count=res['count'], integral=res['integral'], centres=res['n_peaks'],
-                              cell_diameter=res['cell_diameter']))
-    tmp.replace(out/'points.csv')
-    save_json(out/'counts.json', counts)
-    write_csv(out/'counts.csv', [dict(r, count=f"{r['count']:.2f}", integral=f"{r['integral']:.2f}",
-                                      cell_diameter=f"{r['cell_diameter']:.1f}") for r in table],
-              ['image', 'count', 'integral', 'centres', 'cell_diameter'])
+            if res['nonfinite']:
+                nonfinite[key] = res['nonfinite']
+                log(_nonfinite_note(key, res['nonfinite']))
+            start = fpoints.tell()
+            try:   # an image is counted when its row is in counts.csv: its centres and picture come first
+                centres = zip(res['points'], res['scores'])
+                csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in centres)
+                fpoints.flush()
+                if plots:
+                    _save_plot(out/'plots'/plot_file(key), img, res, key)
+            except BaseException:
+                fpoints.truncate(start)   # interrupted half-way: this image's centres go
+                raise
+            row = dict(image=key, count=f"{res['count']:.2f}", integral=f"{res['integral']:.2f}", centres=res['n_peaks'],
+                       cell_diameter=f"{res['cell_diameter']:.1f}", width=img.shape[1], height=img.shape[0])
+            csv.DictWriter(fcounts, COLUMNS, lineterminator='\n').writerow(row)
+            fcounts.flush()
+            rows.append(row)
+            done.add(key)
+        run['status'] = 'done'
+    finally:   # done or interrupted: counts.json and run.json say what counts.csv holds
+        fpoints.close()
+        fcounts.close()
+        save_json(out/'counts.json', {r['image']: float(r['count']) for r in rows})
+        run.update(counted=len(rows), cell_sizes=sizes, skipped=skipped, no_size_found=no_size, nonfinite_pixels=nonfinite,
+                   status=run['status'] if run['status'] == 'done' else 'interrupted')
+        save_json(out/'run.json', run)
     if label_studio:
-        save_json(label_studio, label_studio_tasks(ls_results, sizes, model_version=str(model.version)))
-    cell_diameter = settings.get('cell_diameter', 'auto')
-    run = dict(   # what made these counts, to compare or repeat runs
-        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, model=str(model.version),
-        count=model.config.count, cell_diameter='model' if cell_diameter is None else cell_diameter,
-        peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
-        tta=settings.get('tta', 'no'), backend=getattr(model, 'backend', None), counted=len(counts), skipped=skipped,
-        no_size_found=no_size)
-    save_json(out/'run.json', run)
+        _write_label_studio(label_studio, out, rows, model)
+    table = [dict(image=r['image'], count=float(r['count']), integral=float(r['integral']), centres=int(r['centres']),
+                  cell_diameter=float(r['cell_diameter'])) for r in rows]
     return dict(run, table=table)
+
+def _write_label_studio(path, out: Path, rows: list[dict], model):
+    "The centres in points.csv as Label Studio pre-annotations, one task per image of `rows` (counts.csv)."
+    by_image = {r['image']: ([], []) for r in rows}
+    for p in complete_rows(out/'points.csv'):
+        by_image[p['image']][0].append((float(p['x']), float(p['y'])))
+        by_image[p['image']][1].append(float(p['score']))
+    results = {k: dict(points=np.array(xy, np.float32).reshape(-1, 2), scores=np.array(sc, np.float32)) for k, (xy, sc) in by_image.items()}
+    sizes = {r['image']: (int(r['width']), int(r['height'])) for r in rows}
+    try:
+        save_json(path, label_studio_tasks(results, sizes, model_version=str(model.version)))
+    except OSError as e:
+        raise CellnetError(f'--label-studio {path}: cannot write it ({e.strerror})') from None
+
+def _size_line(summary: dict) -> str:
+    "How the cell size was chosen, and which (the summary's last line but one)."
+    how, sizes = summary['cell_diameter'], summary.get('cell_sizes', {})
+    here = Path.cwd()
+    shown = lambda folder: os.path.relpath(folder) if Path(folder).is_relative_to(here) else folder   # short where it can be
+    if how == 'auto':
+        found = ', '.join(f'{px:.1f} px in {shown(folder)}' for folder, px in sizes.items()) or "none found, the model's own used"
+        return f'cell size estimated once per folder: {found}'
+    if how == 'per-image':
+        return 'cell size estimated on each image (the diameter column)'
+    return "cell size: the model's own" if how == 'model' else f'cell size: {how:g} px, as given'
 
 def summary_text(summary: dict, out, plots: bool = True) -> str:
     "The table and totals `cellnet count` prints for `count_files`' summary."
@@ -160,6 +428,7 @@ def summary_text(summary: dict, out, plots: bool = True) -> str:
               for r in rows]
     total = sum(r['count'] for r in rows)
     lines += ['', f"{summary['counted']} image(s) counted, {len(summary['skipped'])} skipped; total {total:.1f} cells",
+              _size_line(summary),
               f'results in {out}/: counts.json, counts.csv, points.csv, run.json' + (', plots/' if plots else '')]
     return '\n'.join(lines)
 
@@ -169,9 +438,10 @@ def _count_parser():
     ap.add_argument('paths', nargs='+', help='image files and/or folders of images')
     ap.add_argument('--model', default=None, help="model: a version ('latest', '1-261129'), a model folder, or omit for the default")
     ap.add_argument('--out', default='cellnet-counts', help='output folder (default: %(default)s)')
-    ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|model',
-                    help="typical cell diameter in your images, in px; 'auto' (default): estimated per image; "
-                         "'model': the size the model was trained at (faster; no estimate)")
+    ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|per-image|model',
+                    help="typical cell diameter in your images, in px; 'auto' (default): estimated once per folder (one "
+                         "microscope and objective per folder); 'per-image': estimated on every image (slower); "
+                         "'model': the size the model was trained at (no estimate)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--centre-radius', type=int, default=None, metavar='PX',
@@ -190,17 +460,24 @@ def _count_parser():
     ap.add_argument('--no-plots', dest='plots', action='store_false', help='do not write plots/<stem>.png')
     ap.add_argument('--recursive', action='store_true', help='also look for images in sub-folders')
     ap.add_argument('--label-studio', metavar='FILE', help='also write the centres as Label Studio pre-annotations (tasks JSON)')
+    ap.add_argument('--resume', action='store_true',
+                    help='continue a run into --out although the images differ (new ones added): those counted are kept')
+    ap.add_argument('--overwrite', action='store_true', help="replace the results of an earlier run in --out, don't continue it")
+    ap.add_argument('--slurm', type=int, metavar='N', help='count on a Slurm cluster: the images split over a job array of N '
+                    'tasks (each resumable and requeued), merged into --out when all have ended (`cellnet submit --collect OUT`)')
+    ap.add_argument('--sbatch-args', default='', help='with --slurm: more sbatch options, e.g. --sbatch-args="--time=2:00:00"')
     return ap
 
 def count_cli(argv=None) -> int:
     "`cellnet count PATH... [options]`: parse the options, count with `count_files`, print the summary."
     a = _count_parser().parse_args(argv)
     model = init_model(a.model, backend=a.backend)
-    files = list_images(a.paths, recursive=a.recursive)
-    if not files:
-        raise CellnetError(f"{', '.join(a.paths)}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
-    settings = {k: getattr(a, k) for k in ('cell_diameter', 'threshold', 'min_distance', 'tta', 'relative', 'centre_radius')}
-    summary = count_files(files, model, a.out, plots=a.plots, label_studio=a.label_studio, **settings)
+    options = ('plots', 'label_studio', 'recursive', 'resume', 'overwrite', 'cell_diameter', 'threshold', 'min_distance',
+               'tta', 'relative', 'centre_radius')
+    if a.slurm:
+        from cellnet.slurm import submit_count   # a later module: only for this option
+        return submit_count(a.paths, model, a.out, a.slurm, sbatch_args=a.sbatch_args, **{k: getattr(a, k) for k in options})
+    summary = count_files(a.paths, model, a.out, **{k: getattr(a, k) for k in options})
     print(summary_text(summary, a.out, a.plots))
     for err in summary['skipped'].values():
         print(f'skipped: {err}', file=sys.stderr)

@@ -4,15 +4,16 @@
 
 # %% ../nbs/00_io.ipynb 3
 from __future__ import annotations
-import csv, io, json, os, tempfile
+import csv, io, json, os, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 # %% auto 0
-__all__ = ['IMAGE_SUFFIXES', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError', 'ModelError',
-           'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'load_image', 'list_images',
-           'percentiles', 'normalize_image', 'make_run_dir']
+__all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError',
+           'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'fill_nonfinite',
+           'frame_name', 'read_frames', 'load_image', 'list_images', 'unique_files', 'percentiles', 'normalize_image',
+           'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -78,54 +79,134 @@ def write_csv(path, rows: list[dict], columns: list[str]) -> Path:
 
 # %% ../nbs/00_io.ipynb
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+MAX_PIXELS = 30_000 * 30_000   # per frame: a stitched slide scan; more does not fit a workstation's memory as float32
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS   # PIL warns above it and refuses twice it; cellnet refuses above it, with a message
+_TIFF_MAGIC = (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+')
 
 def _name(src): return str(getattr(src, 'name', src))
 
-def _read_raw(src) -> np.ndarray:
-    "Decode `src` (path or binary file object) into an array, raising `ImageReadError` on any failure."
+def _too_large(name: str, size: str) -> ImageReadError:
+    return ImageReadError(f'{name}: {size} is larger than cellnet reads ({MAX_PIXELS:,} px per frame, e.g. 30000×30000)')
+
+def _read_tiff(src, name: str) -> tuple[np.ndarray, str]:
+    """A TIFF's image data and its axes letters (tifffile's: Y, X, S samples, C channels, T, Z, Q, I … frames). Pages
+    written one by one are series of one shape: they are stacked along a new axis I (images)."""
+    import tifffile
+    try:
+        with tifffile.TiffFile(src) as tif:
+            shapes = {(s.shape, s.axes) for s in tif.series}
+            if len(shapes) > 1:
+                raise ImageReadError(f'{name}: holds {len(tif.series)} images of different sizes or layouts; cellnet '
+                                     'reads one image or a stack of frames of one size')
+            (shape, axes), = shapes
+            if 'Y' in axes and 'X' in axes and shape[axes.index('Y')] * shape[axes.index('X')] > MAX_PIXELS:
+                raise _too_large(name, f"{shape[axes.index('X')]}×{shape[axes.index('Y')]} px")
+            arrays = [s.asarray().reshape(shape) for s in tif.series]
+    except ImageReadError: raise
+    except Exception as e: raise ImageReadError(f'{name}: corrupt or truncated TIFF ({e})') from None
+    if arrays[0].size == 0: raise ImageReadError(f'{name}: corrupt or truncated TIFF (no image data)')
+    return (arrays[0], axes) if len(arrays) == 1 else (np.stack(arrays), 'I' + axes)
+
+def _read_pil(data: bytes, name: str) -> tuple[np.ndarray, str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # up to twice MAX_PIXELS: checked below
+            im = Image.open(io.BytesIO(data))
+        with im:
+            if im.width * im.height > MAX_PIXELS: raise _too_large(name, f'{im.width}×{im.height} px')
+            im.load()
+            if im.mode in ('P', 'PA'): im = im.convert('RGBA' if 'transparency' in im.info or im.mode == 'PA' else 'RGB')
+            if im.mode == 'I;16B': im = im.convert('I')  # big-endian 16 bit: let PIL swap bytes
+            a = np.array(im)
+    except Image.DecompressionBombError:   # more than twice MAX_PIXELS: PIL refuses it before telling the size
+        raise _too_large(name, f'over {2 * MAX_PIXELS:,} px') from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f'{name}: not an image cellnet can read (supported: PNG, JPEG, TIFF, BMP)') from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageReadError(f'{name}: corrupt or truncated image ({e})') from None
+    return a, 'YX' if a.ndim == 2 else 'YXS'
+
+def _read_raw(src) -> tuple[np.ndarray, str]:
+    "Decode `src` (path or binary file object) into an array and its axes letters, raising `ImageReadError` on any failure."
     name = _name(src)
     if isinstance(src, (str, Path)):
         p = Path(src)
         if not p.exists(): raise ImageReadError(f'{name}: file not found')
         if p.is_dir(): raise ImageReadError(f'{name}: is a folder, not an image')
+        with open(p, 'rb') as f: head = f.read(4)
+        if head in _TIFF_MAGIC: return _read_tiff(p, name)   # from the file: a stack is not held twice in memory
         data = p.read_bytes()
     else: data = src.read()
     if len(data) == 0: raise ImageReadError(f'{name}: empty file (0 bytes)')
-    if data[:4] in (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+'):
-        import tifffile
-        try: a = tifffile.imread(io.BytesIO(data))
-        except Exception as e: raise ImageReadError(f'{name}: corrupt or truncated TIFF ({e})') from None
-        if a.size == 0: raise ImageReadError(f'{name}: corrupt or truncated TIFF (no image data)')
-        return a
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            if im.mode in ('P', 'PA'): im = im.convert('RGBA' if 'transparency' in im.info or im.mode == 'PA' else 'RGB')
-            if im.mode == 'I;16B': im = im.convert('I')  # big-endian 16 bit: let PIL swap bytes
-            return np.array(im)
-    except UnidentifiedImageError:
-        raise ImageReadError(f'{name}: not an image cellnet can read (supported: PNG, JPEG, TIFF, BMP)') from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageReadError(f'{name}: corrupt or truncated image ({e})') from None
+    if data[:4] in _TIFF_MAGIC: return _read_tiff(io.BytesIO(data), name)
+    return _read_pil(data, name)
 
 # %% ../nbs/00_io.ipynb
-def load_image(src, channel: int | None = None) -> np.ndarray:
-    "Read an image file (path or binary file object) as one float32 channel (H×W) in the file's units."
-    a = np.squeeze(_read_raw(src))
+def _as_frames(a: np.ndarray, axes: str, name: str, channel: int | None) -> tuple[np.ndarray, str]:
+    "`a` as frames × H × W × channels, and the letters of its channel axes; axes of length 1 dropped."
+    keep = [i for i, n in enumerate(a.shape) if n > 1 or axes[i] in 'YX']
+    a, axes = a.reshape([a.shape[i] for i in keep]), ''.join(axes[i] for i in keep)
+    if axes.count('Y') != 1 or axes.count('X') != 1:
+        raise ImageReadError(f'{name}: unsupported image layout {a.shape} (axes {axes})')
+    if 'S' in axes and axes[-1] != 'S' and 'C' not in axes and channel is None:
+        n = a.shape[axes.index('S')]
+        raise ImageReadError(f'{name}: {n} planes stored as separate colour planes: a colour image or a stack of {n} '
+                             "frames? cellnet does not guess. Save a stack as pages (tifffile.imwrite(..., photometric='minisblack')) "
+                             'or colour interleaved (H×W×3)')
+    frame_axes = [i for i, c in enumerate(axes) if c not in 'YXSC']
+    channel_axes = [i for i, c in enumerate(axes) if c in 'SC']
+    a = a.transpose(frame_axes + [axes.index('Y'), axes.index('X')] + channel_axes)
+    n_frames = int(np.prod([a.shape[i] for i in range(len(frame_axes))]))
+    H, W = a.shape[len(frame_axes)], a.shape[len(frame_axes) + 1]
+    return a.reshape(n_frames, H, W, -1), ''.join(axes[i] for i in channel_axes)
+
+def _one_channel(frame: np.ndarray, channels: str, name: str, channel: int | None) -> np.ndarray:
+    "A frame (H×W×C) as one float32 channel: channel `channel`, or the mean of the colour channels (alpha dropped)."
+    nc = frame.shape[-1]
+    if channel is not None:
+        if not 0 <= channel < nc:
+            raise ImageReadError(f'{name}: has {nc} channel{"s" if nc > 1 else ""}, channel={channel} asked for')
+        return frame[..., channel].astype(np.float32)
+    if nc == 1: return frame[..., 0].astype(np.float32, copy=False)
+    if channels == 'S' and nc in (2, 4): frame = frame[..., :-1]   # drop alpha (LA, RGBA)
+    return frame.astype(np.float32).mean(-1)
+
+def fill_nonfinite(img: np.ndarray) -> tuple[np.ndarray, int]:
+    "`img` with its NaN and infinite pixels set to the median of the others (0 where none is finite), and how many."
+    bad = ~np.isfinite(img)
+    n = int(bad.sum())
+    if n:
+        good = img[~bad]
+        img = np.where(bad, np.float32(np.median(good)) if good.size else np.float32(0), img)
+    return img, n
+
+def frame_name(name: str, frame: int | None) -> str:
+    "How results name frame `frame` (from 1) of a stack `name`; a single image (`frame` None) keeps its name."
+    return name if frame is None else f'{name} [frame {frame}]'
+
+def read_frames(src, channel: int | None = None):
+    """Yield `(frame, image, nonfinite)` per frame of an image file (path or binary file object): the frame's number
+    in a stack (from 1; None for a single image), one float32 channel (H×W) in the file's units, and how many NaN or
+    infinite pixels were set to the median of the others."""
     name = _name(src)
-    if a.ndim == 3 and a.shape[0] <= 4 and a.shape[-1] > 4: a = np.moveaxis(a, 0, -1)  # C×H×W TIFF
-    if a.ndim == 3:
-        nc = a.shape[-1]
-        if channel is not None:
-            if not 0 <= channel < nc: raise ImageReadError(f'{name}: has {nc} channels, channel={channel} asked for')
-            a = a[..., channel]
-        else:
-            if nc in (2, 4): a = a[..., :-1]  # drop alpha (LA, RGBA)
-            a = a.astype(np.float32).mean(-1)
-    elif channel not in (None, 0): raise ImageReadError(f'{name}: is greyscale, channel={channel} asked for')
-    if a.ndim != 2: raise ImageReadError(f'{name}: unsupported image shape {a.shape} (expected H×W or H×W×C)')
-    if min(a.shape) == 0: raise ImageReadError(f'{name}: image has no pixels (shape {a.shape})')
-    return a.astype(np.float32, copy=False)
+    a, axes = _read_raw(src)
+    frames, channels = _as_frames(a, axes, name, channel)
+    if min(frames.shape[1:3]) == 0: raise ImageReadError(f'{name}: image has no pixels (shape {a.shape})')
+    for i, frame in enumerate(frames):
+        img = _one_channel(frame, channels, name, channel)
+        img, n_bad = fill_nonfinite(img) if np.issubdtype(frame.dtype, np.floating) else (img, 0)   # integers are finite
+        yield (None if len(frames) == 1 else i + 1), img, n_bad
+
+def load_image(src, channel: int | None = None) -> np.ndarray:
+    "Read a single image file (path or binary file object) as one float32 channel (H×W) in the file's units; a stack is refused."
+    frames = read_frames(src, channel)
+    _, img, n_bad = next(frames)
+    if next(frames, None) is not None:
+        raise ImageReadError(f'{_name(src)}: a stack of frames, not one image (read it with read_frames; '
+                             '`cellnet count` counts each frame)')
+    if n_bad:
+        warnings.warn(f'{_name(src)}: {n_bad} NaN or infinite pixels, set to the median of the others')
+    return img
 
 # %% ../nbs/00_io.ipynb
 def list_images(paths, recursive: bool = False) -> list[Path]:
@@ -137,7 +218,17 @@ def list_images(paths, recursive: bool = False) -> list[Path]:
             it = p.rglob('*') if recursive else p.iterdir()
             out += sorted(f for f in it if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith('.'))
         else: out.append(p)  # an explicit file is kept even if unreadable: the reader reports it
-    return out
+    return unique_files(out)
+
+def unique_files(files) -> list:
+    "`files` without repeats: a file given twice (a folder and a file in it, a folder twice) is kept once, where first given."
+    unique, seen = [], set()
+    for f in files:
+        same = Path(f).resolve() if isinstance(f, (str, Path)) else id(f)
+        if same not in seen:
+            unique.append(f)
+            seen.add(same)
+    return unique
 
 # %% ../nbs/00_io.ipynb
 def percentiles(a: np.ndarray, qs) -> np.ndarray:

@@ -282,24 +282,36 @@ def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: n
     return img, points, m
 
 # %% ../nbs/09_predict.ipynb
-def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384) -> float:
-    "Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres)."
+def _crop_corners(H: int, W: int, h: int, w: int) -> list[tuple[int, int]]:
+    "Top-left corners of the h×w crops `_median_mass` looks at: the centre of H×W, then the centres of its four quadrants."
+    spots = [((H - h) // 2, (W - w) // 2)]
+    spots += [(min(max(0, round(fy * H - h / 2)), H - h), min(max(0, round(fx * W - w / 2)), W - w))
+              for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
+    return list(dict.fromkeys(spots))   # a crop as large as the image is one crop
+
+def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> float:
+    """Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres);
+    `around`: of it and four more crops around the centres of the image's quadrants, pooled."""
     c, (H, W) = model.config, norm.shape
     f = c.cell_diameter / diameter
     h, w = min(H, round(side / f)), min(W, round(side / f))
-    crop = norm[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
-    scores = find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1]
+    scores = []
+    for y0, x0 in _crop_corners(H, W, h, w)[:5 if around else 1]:
+        crop = norm[y0:y0 + h, x0:x0 + w]
+        scores += list(find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1])
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
     """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
-    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`; None if none."""
+    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`, on a central crop, or where
+    that finds none, on it and four crops around it pooled; None if neither finds one."""
     d = model.config.cell_diameter * np.asarray(steps, float)
-    m = np.array([_median_mass(norm, model, x, side) for x in d]) - 1
-    for i in range(len(d) - 1):
-        if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
-            t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
-            return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
+    for around in (False, True):
+        m = np.array([_median_mass(norm, model, x, side, around) for x in d]) - 1
+        for i in range(len(d) - 1):
+            if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
+                t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
+                return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
     return None
 
 # %% ../nbs/09_predict.ipynb

@@ -6,11 +6,12 @@
 from __future__ import annotations
 import argparse, csv, io, json, os, re, shlex, shutil, subprocess, sys, tarfile, tempfile, time
 from pathlib import Path
-from .io import CellnetError, atomic_write, save_json, make_run_dir, RUN_MODES
+from .io import CellnetError, atomic_write, save_json, write_csv, make_run_dir, RUN_MODES
 
 # %% auto 0
 __all__ = ['STATE_COLOURS', 'SubmitError', 'parse_array', 'repo_root', 'worktree_state', 'snapshot', 'sbatch_command', 'elements',
-           'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command', 'submit_cli']
+           'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command', 'submit_cli', 'submit_count',
+           'count_shard', 'merge_counts']
 
 # %% ../nbs/16_slurm.ipynb
 class SubmitError(CellnetError):
@@ -82,10 +83,10 @@ def snapshot(repo, dest, base: str | None = None, patch: bytes | None = None) ->
 
 # %% ../nbs/16_slurm.ipynb
 def sbatch_command(script, run, *, name: str = 'cellnet', array: str | None = None, gpus: int | None = None,
-                   sbatch_args: str = '', dependency: str | None = None) -> list[str]:
-    "The `sbatch` command line that submits `script` for the run folder `run`."
+                   sbatch_args: str = '', dependency: str | None = None, element: str = 'fold') -> list[str]:
+    "The `sbatch` command line that submits `script` for the run folder `run` (array elements in `<element>-<i>/`)."
     run = Path(run)
-    log = run / ('fold-%a/slurm-%A_%a.log' if array else 'slurm-%j.log')
+    log = run / (f'{element}-%a/slurm-%A_%a.log' if array else 'slurm-%j.log')
     cmd = ['sbatch', '--parsable', '--export=ALL', f'--job-name={name}', f'--output={log}', f'--chdir={run}']
     cmd += shlex.split(os.environ.get('SBATCH_ARGS', ''))
     if gpus: cmd.append(f'--gpus={int(gpus)}')
@@ -101,11 +102,11 @@ def _read_json(p: Path) -> dict:
     except json.JSONDecodeError as e: return {'error': f'{p.name}: not valid JSON ({e})'}
 
 def elements(run) -> list[Path]:
-    "The element folders of a run: its `fold-<i>` sub-folders in task order, or the run folder itself."
+    "The element folders of a run: its `fold-<i>` (or `shard-<i>`) sub-folders in task order, or the run folder itself."
     run = Path(run)
     if not (run / 'params.yaml').exists(): raise SubmitError(f'{run}: not a cellnet submit run folder (no params.yaml)')
-    folds = [p for p in run.glob('fold-*') if p.is_dir() and p.name[5:].isdigit()]
-    return sorted(folds, key=lambda p: int(p.name[5:])) or [run]
+    parts = [p for p in run.glob('*-*') if p.is_dir() and re.fullmatch(r'(fold|shard)-\d+', p.name)]   # shard: `cellnet count --slurm`
+    return sorted(parts, key=lambda p: int(p.name.split('-')[1])) or [run]
 
 def _scalars(obj, prefix: str = '') -> dict:
     "The scalar leaves of nested metrics: dict keys joined with '.', one-element lists looked through, others dropped."
@@ -150,6 +151,7 @@ def collect(run) -> list[dict]:
     atomic_write(run / 'summary.csv', buf.getvalue())
     png = io.BytesIO(); plot_summary(rows, run.name).savefig(png, format='png', dpi=100)
     atomic_write(run / 'summary.png', png.getvalue())
+    if (run / 'count.json').exists(): merge_counts(run)   # a `cellnet count --slurm` run: its shards' counts in one
     return rows
 
 # %% ../nbs/16_slurm.ipynb
@@ -297,3 +299,91 @@ def submit_cli(argv: list[str]) -> int:
     print(f"  follow: squeue -j {rec['job_id']}; tail -f {run}/{'fold-*/' if a.array else ''}slurm-*.log\n"
           f"  states: cellnet submit --collect {run}\n  cancel: scancel {rec['job_id']}")
     return 0
+
+# %% ../nbs/16_slurm.ipynb
+def _block(n: int, parts: int, i: int) -> tuple[int, int]:
+    "Start and end of part `i` of `range(n)` cut into `parts` consecutive parts of (nearly) equal length."
+    return i * n // parts, (i + 1) * n // parts
+
+def submit_count(paths, model, out, shards: int, *, recursive: bool = False, plots: bool = True, sbatch_args: str = '',
+                 label_studio=None, resume: bool = False, overwrite: bool = False, where: str = 'slurm',
+                 python: str | None = None, **settings) -> int:
+    """Count the images of `paths` with `model` as a job array of `shards` tasks into the new folder `out`, merged there
+    when all have ended (`where='local'`: the tasks one after another in this process's shell). `settings` as for
+    `count_files`. Returns the exit status for `cellnet count --slurm`."""
+    import cellnet
+    from cellnet.core import check_cell_diameter, count_inputs, folder_sizes, result_keys
+    if label_studio or resume or overwrite:
+        raise SubmitError('--slurm: --label-studio, --resume and --overwrite are for runs on one machine')
+    if shards < 1: raise SubmitError(f'--slurm {shards}: give the number of tasks, 1 or more')
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        raise SubmitError(f'--out {out}: not empty; a run on the cluster starts in a new folder (rerun failed tasks with scontrol requeue)')
+    check_cell_diameter(model, settings.get('cell_diameter'))
+    files = [Path(f).resolve() for f in count_inputs(paths, out, recursive)]
+    shards = min(shards, len(files))
+    sizes = folder_sizes(files, model) if settings.get('cell_diameter', 'auto') == 'auto' else {}
+    out.mkdir(parents=True, exist_ok=True)
+    info, patch = snapshot(Path(cellnet.__file__).parent, out / 'code')
+    save_json(out / 'snapshot.json', info)
+    atomic_write(out / 'params.yaml', f'count: {len(files)} images in {shards} shards\n')   # marks a run folder
+    save_json(out / 'count.json', dict(files=list(map(str, files)), keys=result_keys(files), shards=shards,
+                                       model=str(model.path), backend=model.backend, plots=plots, cell_sizes=sizes,
+                                       settings=settings))
+    for i in range(shards): (out / f'shard-{i}').mkdir()
+    env = {**_job_env(out, '', Path.cwd(), python), 'CELLNET_ELEMENT': 'shard'}
+    if where == 'local':
+        rcs = [_run_logged(['bash', str(out / 'code/slurm/job.sbatch')], {**env, 'CELLNET_TASK': str(i)},
+                           out / f'shard-{i}/slurm-local.log') for i in range(shards)]
+        collect(out)
+        return next((rc for rc in rcs if rc), 0)
+    job = _sbatch(sbatch_command(out / 'code/slurm/job.sbatch', out, name='cellnet-count', array=f'0-{shards - 1}',
+                                 sbatch_args=sbatch_args, element='shard'), env)
+    merge = _sbatch(sbatch_command(out / 'code/slurm/collect.sbatch', out, name='cellnet-count-collect',
+                                   dependency=f'afterany:{job}'), env)
+    save_json(out / 'submit.json', dict(job_id=job, collect_job_id=merge, shards=shards, images=len(files), run=str(out)))
+    print(f'cellnet count: {len(files)} images in {shards} shards: job {job}, merge job {merge}\n  states and counts so far: '
+          f'cellnet submit --collect {out}\n  cancel: scancel {job}')
+    return 0
+
+def count_shard(run, task: int) -> int:
+    "Count part `task` of a `submit_count` run into `run/shard-<task>/` (what its job runs); continues where it stopped."
+    import signal
+    from cellnet.core import count_files
+    from cellnet.predict import CellnetModel
+    def stop(signum, frame): raise KeyboardInterrupt   # scancel, requeue: stop as Ctrl-C does, counts.json and run.json written
+    signal.signal(signal.SIGTERM, stop)
+    job = json.loads((Path(run) / 'count.json').read_text())
+    lo, hi = _block(len(job['files']), job['shards'], task)
+    count_files(job['files'][lo:hi], CellnetModel(job['model'], job['backend']), Path(run) / f'shard-{task}',
+                plots=job['plots'], keys=job['keys'][lo:hi], cell_sizes=job['cell_sizes'], **job['settings'])
+    return 0
+
+def merge_counts(run) -> dict:
+    "Merge the shards of a `submit_count` run into `run`: counts.csv, points.csv, counts.json, plots/ and run.json."
+    from cellnet.core import COLUMNS, complete_rows
+    run = Path(run)
+    job = json.loads((run / 'count.json').read_text())
+    rows, points, parts = [], [], []
+    (run / 'plots').mkdir(exist_ok=True)
+    for i in range(job['shards']):
+        shard = run / f'shard-{i}'
+        rows += complete_rows(shard / 'counts.csv')
+        points += complete_rows(shard / 'points.csv')
+        parts.append(_read_json(shard / 'run.json'))
+        for pic in sorted((shard / 'plots').glob('*.png')):
+            shutil.copyfile(pic, run / 'plots' / pic.name)
+    write_csv(run / 'counts.csv', rows, COLUMNS)
+    write_csv(run / 'points.csv', points, ['image', 'x', 'y', 'score'])
+    save_json(run / 'counts.json', {r['image']: float(r['count']) for r in rows})
+    first = next((p for p in parts if p), {})
+    merged = {**{k: v for k, v in first.items() if k not in ('inputs', 'status')},
+              'inputs': dict(files=len(job['files']), shards=job['shards']), 'counted': len(rows),
+              'cell_sizes': {k: v for p in parts for k, v in p.get('cell_sizes', {}).items()},
+              'skipped': {k: v for p in parts for k, v in p.get('skipped', {}).items()},
+              'no_size_found': [k for p in parts for k in p.get('no_size_found', [])],
+              'nonfinite_pixels': {k: v for p in parts for k, v in p.get('nonfinite_pixels', {}).items()},
+              'shards': [p.get('status', 'not started') for p in parts]}
+    merged['status'] = 'done' if all(p.get('status') == 'done' for p in parts) else 'incomplete'
+    save_json(run / 'run.json', merged)
+    return merged

@@ -271,3 +271,41 @@ def test_real_training_notebook(cluster, tmp_path):
     assert m['evaluated_on'] == 'validation' and 'f1' in m['summary'], m
     assert (run / 'summary.json').exists() and (run / 'plots/history.png').exists() and (run / 'checkpoint.pt').exists()
     assert (run / 'train.ipynb').exists()                       # the executed notebook is kept in the run folder
+
+
+def test_count_shards_requeued_and_merged(cluster, tmp_path):
+    "`cellnet count --slurm 3` over the demo images: a shard killed and requeued mid-run; merged outputs equal one machine's."
+    images = tmp_path / 'images'
+    (images / 'large-cells').mkdir(parents=True)
+    for i in range(3):   # the demo images, three times: three images per shard
+        for f in ('hela-im03.png', 'hela-im08.png'): shutil.copy(ROOT / 'data/demo' / f, images / f'{i}-{f}')
+        shutil.copy(ROOT / 'data/demo/large-cells/usiigaci-set5.tif', images / f'large-cells/{i}-usiigaci-set5.tif')
+    env = {**cluster, 'TQDM_DISABLE': '1'}
+    count = lambda *args: subprocess.run([CELLNET, 'count', str(images), '--recursive', *map(str, args)], cwd=ROOT, env=env,
+                                         capture_output=True, text=True, timeout=600)
+    one = count('--out', tmp_path / 'one')
+    assert one.returncode == 0, one.stderr
+    out = tmp_path / 'three'
+    r = count('--out', out, '--slurm', 3, '--sbatch-args=--mem=1500M')
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((out / 'submit.json').read_text())
+    task = f"{rec['job_id']}_1"
+    counted = lambda: len((out / 'shard-1/counts.csv').read_text().splitlines()) - 1 if (out / 'shard-1/counts.csv').exists() else 0
+    wait_for(lambda: counted() >= 1, timeout=300, what='shard 1 to count its first image')
+    subprocess.run(['scontrol', 'requeue', task], env=cluster, check=True)            # killed (SIGTERM) and queued again
+    show = lambda: subprocess.run(['scontrol', 'show', 'job', '-o', task], env=cluster, capture_output=True, text=True).stdout
+    wait_for(lambda: 'JobState=PENDING' in show(), timeout=60, what='the requeued shard to be pending')
+    kept = counted()
+    time.sleep(3)
+    subprocess.run(['scontrol', 'update', f'JobId={task}', 'StartTime=now'], env=cluster, check=True)
+    rc, states = wait(rec['job_id'], cluster, timeout=600)
+    assert rc == 0 and all(s == ('COMPLETED', '0:0') for s in states.values()) and len(states) == 3, states
+    rc, states = wait(rec['collect_job_id'], cluster)
+    assert rc == 0, states
+    for name in ('counts.json', 'counts.csv', 'points.csv'):
+        assert (out / name).read_text() == (tmp_path / 'one' / name).read_text(), name
+    assert sorted(p.name for p in (out / 'plots').iterdir()) == sorted(p.name for p in (tmp_path / 'one/plots').iterdir())
+    assert json.loads((out / 'run.json').read_text())['status'] == 'done'
+    assert status(out / 'shard-1')['restarts'] == 1
+    log = next((out / 'shard-1').glob('slurm-*.log')).read_text()
+    assert 'SIGTERM received' in log and f'{kept} image(s) counted before, kept' in log, log[-3000:]

@@ -28,15 +28,19 @@ def _usage() -> str:
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+# %% ../nbs/15_cli.ipynb
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `cellnet` console script: the exit status says what happened (see the table above)."
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = '--debug' in argv
     argv = [a for a in argv if a != '--debug']
     if not argv or argv[0] in ('-h', '--help'):
-        print(_usage()); return 0
+        print(_usage())
+        return 0
     if argv[0] in ('-V', '--version'):
-        from cellnet import __version__; print(f'cellnet {__version__}'); return 0
+        from cellnet import __version__
+        print(f'cellnet {__version__}')
+        return 0
     if argv[0] not in COMMANDS:
         print(f"cellnet: unknown command '{argv[0]}'\n\n{_usage()}", file=sys.stderr)
         return EXIT_USAGE

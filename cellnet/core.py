@@ -30,11 +30,13 @@ def _title(res: dict, title: str) -> str:
     return (f"{title}  count {res['count']:.1f} · integral {res['integral']:.1f} · {res['n_peaks']} centres · "
             f"cells {res['cell_diameter']:.0f} px")
 
+# %% ../nbs/14_core.ipynb
 def _shrink(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     "`a` (H×W float) averaged down to `size` (w, h) px."
     from PIL import Image
     return np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize(size, Image.BOX))
 
+# %% ../nbs/14_core.ipynb
 def plot_image(image: np.ndarray, res: dict, title: str = ''):
     """A PIL picture (long side ≤ `PLOT_SIDE` px): the image with its centres (red +), beside the density map. Its 256
     colours are a palette (greys, red, magma), so it is composed as one byte a pixel and its PNG is small and quick."""
@@ -60,6 +62,7 @@ def plot_image(image: np.ndarray, res: dict, title: str = ''):
     ImageDraw.Draw(pic).text((4, 4), text, fill=0, font=font)
     return pic
 
+# %% ../nbs/14_core.ipynb
 def plot_result(image: np.ndarray, res: dict, title: str = ''):
     "A matplotlib figure: the image with detected centres, and the density map (height bounded for thin images)."
     from matplotlib.figure import Figure
@@ -78,6 +81,7 @@ def plot_result(image: np.ndarray, res: dict, title: str = ''):
 # %% ../nbs/14_core.ipynb
 def _is_array(f) -> bool: return isinstance(f, np.ndarray)
 
+# %% ../nbs/14_core.ipynb
 def image_sources(files, recursive: bool = False) -> list:
     """What `count` and `count_files` count, in order: paths (folders expanded by `list_images`), open binary files and
     numpy arrays (H×W); `CellnetError` when that leaves nothing to count, as `cellnet count` says."""
@@ -92,6 +96,7 @@ def image_sources(files, recursive: bool = False) -> list:
         raise CellnetError(f"{given}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
     return unique_files(out)
 
+# %% ../nbs/14_core.ipynb
 def result_keys(files) -> list[str]:
     "Keys for results: the file name, or the full path where names repeat; 'array 0', 'array 1', … for numpy arrays."
     arrays = iter(range(len(files)))
@@ -101,6 +106,7 @@ def result_keys(files) -> list[str]:
 
 MIN_SIDE = 16   # px: a narrower image holds no whole cell at any size the models count
 
+# %% ../nbs/14_core.ipynb
 def _frames(f, key: str):
     "Yield `(key, image, nonfinite)` per image of a source: each frame of a file (`read_frames`), or a 2-D numpy array."
     if not _is_array(f):
@@ -111,20 +117,24 @@ def _frames(f, key: str):
         raise ImageReadError(f'{key}: an array of shape {f.shape}; expected one image, H×W')
     yield key, *fill_nonfinite(f.astype(np.float32, copy=False))
 
+# %% ../nbs/14_core.ipynb
 def _checked(key: str, img: np.ndarray):
     if min(img.shape) < MIN_SIDE:
         raise CellnetError(f'{key}: {img.shape[1]}×{img.shape[0]} px is too small to count (at least {MIN_SIDE} px on each side)')
 
+# %% ../nbs/14_core.ipynb
 def _folder(f) -> str:
     "The folder of a source, where one microscope's images are: a file's folder; all arrays and open files are one."
     return str(Path(f).resolve().parent) if isinstance(f, (str, Path)) else 'in memory'
 
+# %% ../nbs/14_core.ipynb
 def _diameter_for(cell_diameter, folder: str, sizes: dict):
     "What `count_image` gets for an image of `folder`: 'auto' estimates once per folder (then its size), 'per-image' each time."
     if cell_diameter == 'auto':
         return sizes.get(folder, 'auto')
     return 'auto' if cell_diameter == 'per-image' else cell_diameter
 
+# %% ../nbs/14_core.ipynb
 def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, **kw):
     """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
     batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
@@ -158,6 +168,7 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
                 sizes[_folder(f)] = res['cell_diameter']
             yield name, img, dict(res, nonfinite=n_bad), None
 
+# %% ../nbs/14_core.ipynb
 def check_cell_diameter(model, cell_diameter):
     """Refuse a given cell diameter that would resize images by more than 8× up or 64× down (`CellnetError`): the
     model could not see such cells, and an image enlarged 8× already holds 64 times its pixels."""
@@ -168,9 +179,11 @@ def check_cell_diameter(model, cell_diameter):
         raise CellnetError(f'cell diameter {cell_diameter:g} px: outside what this model can count ({low:g}–{high:g} px; '
                            f'it works at {model.config.cell_diameter:g} px)')
 
+# %% ../nbs/14_core.ipynb
 def _nonfinite_note(key: str, n: int) -> str:
     return f'{key}: {n} NaN or infinite pixels ignored (set to the median of the others)'
 
+# %% ../nbs/14_core.ipynb
 def count(files, model=None, *, details: bool = False, plots: bool = True, errors: str = 'raise', **kw):
     """Count cells in `files` (paths, folders, open files or numpy arrays): `counts, plots = count(files, model)`; with
     `details=True` also per-image centres, scores, density. No images at all is an error, as in `cellnet count`."""
@@ -182,7 +195,9 @@ def count(files, model=None, *, details: bool = False, plots: bool = True, error
     counts, figs, info = {}, {}, {}
     for key, img, res, err in iter_count(files, model, errors=errors, **kw):
         if err is not None:
-            warnings.warn(f'skipped {err}'); info[key] = dict(error=str(err)); continue
+            warnings.warn(f'skipped {err}')
+            info[key] = dict(error=str(err))
+            continue
         if res['nonfinite']: warnings.warn(_nonfinite_note(key, res['nonfinite']))
         counts[key] = res['count']
         if plots: figs[key] = plot_result(img, res, key)
@@ -218,17 +233,20 @@ def _diameter(text: str):
         raise argparse.ArgumentTypeError(f"{text!r}: expected a diameter in px (> 0), 'auto', 'per-image' or 'model'")
     return v
 
+# %% ../nbs/14_core.ipynb
 def plot_file(key: str) -> str:
     """The picture's file name in plots/: the image's whole name (path separators quoted) and `.png`, so x.png and x.tif,
     and the frames of a stack, each get their own."""
     from urllib.parse import quote
     return quote(key, safe=" []()+,-_.@=") + '.png'
 
+# %% ../nbs/14_core.ipynb
 def _save_plot(path: Path, image: np.ndarray, res: dict, title: str):
     buf = io.BytesIO()
     plot_image(image, res, title).save(buf, format='png', compress_level=1)   # fast; a picture is about 100 kB
     atomic_write(path, buf.getvalue())
 
+# %% ../nbs/14_core.ipynb
 def _check_outputs(out: Path, label_studio):
     "Refuse, before any counting, an output folder that cannot be made or written, and a Label Studio file that is a folder."
     if label_studio and Path(label_studio).is_dir():
@@ -243,9 +261,11 @@ def _check_outputs(out: Path, label_studio):
 OUTPUTS = ('counts.json', 'counts.csv', 'points.csv', 'run.json', 'plots')   # what `cellnet count` writes in --out
 COLUMNS = ['image', 'count', 'integral', 'centres', 'cell_diameter', 'width', 'height']   # counts.csv
 
+# %% ../nbs/14_core.ipynb
 def _inside(f, folder: Path) -> bool:
     return isinstance(f, (str, Path)) and Path(f).resolve().is_relative_to(folder.resolve())
 
+# %% ../nbs/14_core.ipynb
 def _run_identity(model, files, settings: dict) -> dict:
     "What makes two runs the same: the model, the settings that change counts, and the input files (a digest of their paths)."
     import hashlib
@@ -256,6 +276,7 @@ def _run_identity(model, files, settings: dict) -> dict:
                 peaks=peak_settings(model, **{k: settings.get(k) for k in ('threshold', 'min_distance', 'relative', 'centre_radius')}),
                 inputs=dict(files=len(files), digest=digest))
 
+# %% ../nbs/14_core.ipynb
 def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> list[dict]:
     """The counts.csv rows of an earlier run into `out` to continue (points.csv cut to their images), or [] where there is
     none or `overwrite` clears it; a run of other settings, or of other images without `resume`, is refused."""
@@ -280,12 +301,14 @@ def _previous_rows(out: Path, identity: dict, resume: bool, overwrite: bool) -> 
     write_csv(out/'points.csv', [p for p in complete_rows(out/'points.csv') if p['image'] in done], ['image', 'x', 'y', 'score'])
     return rows
 
+# %% ../nbs/14_core.ipynb
 def complete_rows(path: Path) -> list[dict]:
     "The rows of a CSV file that a killed run may have cut short: whole lines only (a line ends with its newline)."
     text = path.read_text() if path.exists() else ''
     text = text[:text.rfind('\n') + 1]
     return [r for r in csv.DictReader(io.StringIO(text)) if None not in r.values()]
 
+# %% ../nbs/14_core.ipynb
 def _csv_appender(path: Path, columns: list[str]):
     "An open file to append rows of `columns` to, with the header written if it is new."
     new = not path.exists()
@@ -294,6 +317,7 @@ def _csv_appender(path: Path, columns: list[str]):
         csv.writer(f, lineterminator='\n').writerow(columns)
     return f
 
+# %% ../nbs/14_core.ipynb
 def count_inputs(files, out, recursive: bool = False) -> list:
     "What `count_files` counts into `out`: `image_sources`, less the files inside `out` (never our own outputs)."
     files = [f for f in image_sources(files, recursive=recursive) if not _inside(f, out)]
@@ -301,6 +325,7 @@ def count_inputs(files, out, recursive: bool = False) -> list:
         raise CellnetError(f'{out}: the only images found are inside the output folder')
     return files
 
+# %% ../nbs/14_core.ipynb
 def folder_sizes(files, model) -> dict:
     """{folder: cell size (px)} as a run of `files` with `cell_diameter='auto'` finds them: estimated on each folder's
     first image where the estimate finds a size (a folder where none does is left out). For runs split into parts."""
@@ -318,6 +343,7 @@ def folder_sizes(files, model) -> dict:
             continue
     return sizes
 
+# %% ../nbs/14_core.ipynb
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
                 resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
     """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
@@ -394,6 +420,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                   cell_diameter=float(r['cell_diameter'])) for r in rows]
     return dict(run, table=table)
 
+# %% ../nbs/14_core.ipynb
 def _write_label_studio(path, out: Path, rows: list[dict], model):
     "The centres in points.csv as Label Studio pre-annotations, one task per image of `rows` (counts.csv)."
     by_image = {r['image']: ([], []) for r in rows}
@@ -407,6 +434,7 @@ def _write_label_studio(path, out: Path, rows: list[dict], model):
     except OSError as e:
         raise CellnetError(f'--label-studio {path}: cannot write it ({e.strerror})') from None
 
+# %% ../nbs/14_core.ipynb
 def _size_line(summary: dict) -> str:
     "How the cell size was chosen, and which (the summary's last line but one)."
     how, sizes = summary['cell_diameter'], summary.get('cell_sizes', {})
@@ -419,6 +447,7 @@ def _size_line(summary: dict) -> str:
         return 'cell size estimated on each image (the diameter column)'
     return "cell size: the model's own" if how == 'model' else f'cell size: {how:g} px, as given'
 
+# %% ../nbs/14_core.ipynb
 def summary_text(summary: dict, out, plots: bool = True) -> str:
     "The table and totals `cellnet count` prints for `count_files`' summary."
     rows = summary['table']
@@ -432,6 +461,7 @@ def summary_text(summary: dict, out, plots: bool = True) -> str:
               f'results in {out}/: counts.json, counts.csv, points.csv, run.json' + (', plots/' if plots else '')]
     return '\n'.join(lines)
 
+# %% ../nbs/14_core.ipynb
 def _count_parser():
     import argparse
     ap = argparse.ArgumentParser(prog='cellnet count', description='Count and localize cells in images and folders.')
@@ -468,6 +498,7 @@ def _count_parser():
     ap.add_argument('--sbatch-args', default='', help='with --slurm: more sbatch options, e.g. --sbatch-args="--time=2:00:00"')
     return ap
 
+# %% ../nbs/14_core.ipynb
 def count_cli(argv=None) -> int:
     "`cellnet count PATH... [options]`: parse the options, count with `count_files`, print the summary."
     a = _count_parser().parse_args(argv)

@@ -33,7 +33,9 @@ class ModelError(CellnetError):
 
 # %% ../nbs/00_io.ipynb
 def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 _UMASK = _umask()   # read once, at import: os.umask can only be read by setting it, which is not thread-safe
 
@@ -45,11 +47,14 @@ def atomic_write(path, data: bytes | str):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data); f.flush(); os.fsync(f.fileno())
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes 0600 files; give the permissions a plain open() would
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 def temp_dir_for(path) -> Path:
@@ -63,7 +68,8 @@ def temp_dir_for(path) -> Path:
 
 def save_npy(path, arr):
     "Save `arr` as a `.npy` file atomically."
-    buf = io.BytesIO(); np.save(buf, np.asarray(arr))
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(arr))
     return atomic_write(path, buf.getvalue())
 
 def save_json(path, obj, **kw):
@@ -74,7 +80,8 @@ def write_csv(path, rows: list[dict], columns: list[str]) -> Path:
     "Write `rows` (dicts; missing keys blank) with `columns` as CSV to `path`, atomically."
     buf = io.StringIO()
     w = csv.DictWriter(buf, columns, lineterminator='\n', extrasaction='raise')
-    w.writeheader(); w.writerows(rows)
+    w.writeheader()
+    w.writerows(rows)
     return atomic_write(path, buf.getvalue())
 
 # %% ../nbs/00_io.ipynb
@@ -85,9 +92,11 @@ _TIFF_MAGIC = (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+')
 
 def _name(src): return str(getattr(src, 'name', src))
 
+# %% ../nbs/00_io.ipynb
 def _too_large(name: str, size: str) -> ImageReadError:
     return ImageReadError(f'{name}: {size} is larger than cellnet reads ({MAX_PIXELS:,} px per frame, e.g. 30000×30000)')
 
+# %% ../nbs/00_io.ipynb
 def _read_tiff(src, name: str) -> tuple[np.ndarray, str]:
     """A TIFF's image data and its axes letters (tifffile's: Y, X, S samples, C channels, T, Z, Q, I … frames). Pages
     written one by one are series of one shape: they are stacked along a new axis I (images)."""
@@ -107,6 +116,7 @@ def _read_tiff(src, name: str) -> tuple[np.ndarray, str]:
     if arrays[0].size == 0: raise ImageReadError(f'{name}: corrupt or truncated TIFF (no image data)')
     return (arrays[0], axes) if len(arrays) == 1 else (np.stack(arrays), 'I' + axes)
 
+# %% ../nbs/00_io.ipynb
 def _read_pil(data: bytes, name: str) -> tuple[np.ndarray, str]:
     try:
         with warnings.catch_warnings():
@@ -126,6 +136,7 @@ def _read_pil(data: bytes, name: str) -> tuple[np.ndarray, str]:
         raise ImageReadError(f'{name}: corrupt or truncated image ({e})') from None
     return a, 'YX' if a.ndim == 2 else 'YXS'
 
+# %% ../nbs/00_io.ipynb
 def _read_raw(src) -> tuple[np.ndarray, str]:
     "Decode `src` (path or binary file object) into an array and its axes letters, raising `ImageReadError` on any failure."
     name = _name(src)
@@ -160,6 +171,7 @@ def _as_frames(a: np.ndarray, axes: str, name: str, channel: int | None) -> tupl
     H, W = a.shape[len(frame_axes)], a.shape[len(frame_axes) + 1]
     return a.reshape(n_frames, H, W, -1), ''.join(axes[i] for i in channel_axes)
 
+# %% ../nbs/00_io.ipynb
 def _one_channel(frame: np.ndarray, channels: str, name: str, channel: int | None) -> np.ndarray:
     "A frame (H×W×C) as one float32 channel: channel `channel`, or the mean of the colour channels (alpha dropped)."
     nc = frame.shape[-1]
@@ -171,6 +183,7 @@ def _one_channel(frame: np.ndarray, channels: str, name: str, channel: int | Non
     if channels == 'S' and nc in (2, 4): frame = frame[..., :-1]   # drop alpha (LA, RGBA)
     return frame.astype(np.float32).mean(-1)
 
+# %% ../nbs/00_io.ipynb
 def fill_nonfinite(img: np.ndarray) -> tuple[np.ndarray, int]:
     "`img` with its NaN and infinite pixels set to the median of the others (0 where none is finite), and how many."
     bad = ~np.isfinite(img)
@@ -180,10 +193,12 @@ def fill_nonfinite(img: np.ndarray) -> tuple[np.ndarray, int]:
         img = np.where(bad, np.float32(np.median(good)) if good.size else np.float32(0), img)
     return img, n
 
+# %% ../nbs/00_io.ipynb
 def frame_name(name: str, frame: int | None) -> str:
     "How results name frame `frame` (from 1) of a stack `name`; a single image (`frame` None) keeps its name."
     return name if frame is None else f'{name} [frame {frame}]'
 
+# %% ../nbs/00_io.ipynb
 def read_frames(src, channel: int | None = None):
     """Yield `(frame, image, nonfinite)` per frame of an image file (path or binary file object): the frame's number
     in a stack (from 1; None for a single image), one float32 channel (H×W) in the file's units, and how many NaN or
@@ -197,6 +212,7 @@ def read_frames(src, channel: int | None = None):
         img, n_bad = fill_nonfinite(img) if np.issubdtype(frame.dtype, np.floating) else (img, 0)   # integers are finite
         yield (None if len(frames) == 1 else i + 1), img, n_bad
 
+# %% ../nbs/00_io.ipynb
 def load_image(src, channel: int | None = None) -> np.ndarray:
     "Read a single image file (path or binary file object) as one float32 channel (H×W) in the file's units; a stack is refused."
     frames = read_frames(src, channel)
@@ -235,7 +251,8 @@ def percentiles(a: np.ndarray, qs) -> np.ndarray:
     "`np.percentile(a, qs)` (linear interpolation) from one partial sort: half the time on a camera frame."
     flat = np.asarray(a).ravel()
     pos = np.asarray(qs, np.float64) / 100 * (flat.size - 1)
-    i = np.floor(pos).astype(int); j = np.minimum(i + 1, flat.size - 1)
+    i = np.floor(pos).astype(int)
+    j = np.minimum(i + 1, flat.size - 1)
     part = np.partition(flat, np.unique(np.r_[i, j]))
     lo, hi = part[i].astype(np.float64), part[j].astype(np.float64)
     return lo + (hi - lo) * (pos - i)
@@ -275,9 +292,12 @@ def make_run_dir(results_root, experiment: str, mode: str, now: float | None = N
         raise CellnetError(f'experiment {experiment!r}: use letters, digits and _.+- (it names the run folder)')
     if mode not in RUN_MODES: raise CellnetError(f"mode {mode!r}: must be one of {', '.join(RUN_MODES)}")
     base = f"{time.strftime('%y%m%d-%H%M%S', time.localtime(now))}-{experiment}-{mode}"
-    root = Path(results_root); root.mkdir(parents=True, exist_ok=True)
+    root = Path(results_root)
+    root.mkdir(parents=True, exist_ok=True)
     for i in range(1000):
         p = root / (base if i == 0 else f'{base}.{i}')
-        try: p.mkdir(); return p
+        try:
+            p.mkdir()
+            return p
         except FileExistsError: continue
     raise CellnetError(f'{root}: more than 999 runs named {base}')

@@ -50,6 +50,7 @@ _ORDER = ('model_api_version', 'model', 'sigma', 'normalize', 'peaks', 'count', 
 def _number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
+# %% ../nbs/09_predict.ipynb
 def _config_problems(cfg: dict) -> list[str]:
     "What is missing or invalid in the dict of a config.json (after its model API version is checked)."
     bad = [f'{k} (not a config key)' for k in cfg if k not in _ORDER]
@@ -67,6 +68,8 @@ def _config_problems(cfg: dict) -> list[str]:
     members = cfg['model'].get('members', 1) if isinstance(cfg.get('model'), dict) else 1   # an ensemble's networks
     if not (isinstance(members, int) and not isinstance(members, bool) and members >= 1):
         bad.append('model.members (a whole number ≥ 1)')
+    if _number(cfg.get('cell_diameter')) and not 0 < cfg['cell_diameter'] < math.inf:   # every image is resized by it
+        bad.append('cell_diameter (a positive number of pixels)')
     if cfg.get('count', 'integral') not in ('integral', 'peaks'):
         bad.append("count ('integral' or 'peaks')")
     norm = cfg.get('normalize')
@@ -77,6 +80,7 @@ def _config_problems(cfg: dict) -> list[str]:
             bad.append(f'normalize ({e})')
     return bad
 
+# %% ../nbs/09_predict.ipynb
 @dataclass(frozen=True)
 class ModelConfig:
     """Exactly what a model's config.json holds: the network, how images are scaled and sized for it, how its density
@@ -118,6 +122,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         return {k: d[k] for k in _ORDER if d[k] is not None}
 
+# %% ../nbs/09_predict.ipynb
 def read_config(folder) -> ModelConfig:
     "Read and check `folder/config.json` of a model artifact (keys, types, model API version), and that the network is there."
     folder = Path(folder)
@@ -137,6 +142,7 @@ def read_config(folder) -> ModelConfig:
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
+# %% ../nbs/09_predict.ipynb
 class Predictor:
     """A density model as counting uses it: its `config` (a `ModelConfig`), its `version` (None: not a release) and
     `predict`, whatever runs the network (`run`: [B,C,h,w] → [B,1,h,w], h and w multiples of 32)."""
@@ -160,6 +166,7 @@ class Predictor:
     def __repr__(self):
         return f'{type(self).__name__}({self.name!r}, version={self.version!r})'
 
+# %% ../nbs/09_predict.ipynb
 def torch_run(net, model: dict):
     "A `run` for `Predictor` from a torch network with `model` settings (output, density_scale), on the network's device."
     import torch
@@ -172,6 +179,7 @@ def torch_run(net, model: dict):
             return dm(torch.from_numpy(x).to(dev)).float().cpu().numpy()
     return run
 
+# %% ../nbs/09_predict.ipynb
 class CellnetModel(Predictor):
     "A model folder (config checked) run by an inference backend: 'onnx' (onnxruntime, no torch) or 'torch'."
     def __init__(self, path, backend: str = 'onnx'):
@@ -278,7 +286,8 @@ def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: n
     m = None if mask is None else resize(mask, shape, order=0, anti_aliasing=False, preserve_range=True).astype(mask.dtype)
     if points is not None:
         points = np.array(points, np.float32)
-        points[:, 0] *= shape[1] / W; points[:, 1] *= shape[0] / H   # LS coordinates scale with the image edges
+        points[:, 0] *= shape[1] / W
+        points[:, 1] *= shape[0] / H   # LS coordinates scale with the image edges
     return img, points, m
 
 # %% ../nbs/09_predict.ipynb
@@ -319,10 +328,12 @@ def peak_settings(model, **changes) -> dict:
     "`model`'s peak settings with `changes` (threshold, min_distance, relative, centre_radius) that are not None."
     return {**model.config.peaks, **{k: v for k, v in changes.items() if v is not None}}
 
+# %% ../nbs/09_predict.ipynb
 def scaled_density(work: np.ndarray, model, tta: bool | str = False) -> np.ndarray:
     "The density (cells per pixel) of `work`, an image normalised and rescaled to `model`'s cell size, in tiles (`tta`: see `tta_predict`)."
     return predict_density(work, tta_predict(model.predict, tta), **model.config.tile)
 
+# %% ../nbs/09_predict.ipynb
 def count_density(density: np.ndarray, model, to_original=(1.0, 1.0), **peak_changes) -> dict:
     """Count and centres of a `density` at `model`'s scale: `count` (what the model's config says to report), `integral`,
     `n_peaks`, `points` (N×2 x, y, multiplied by `to_original` (sx, sy) to reach the image's own pixels) and `scores`;
@@ -333,6 +344,7 @@ def count_density(density: np.ndarray, model, to_original=(1.0, 1.0), **peak_cha
     return dict(count=float(len(xy)) if model.config.count == 'peaks' else integral, integral=integral, n_peaks=len(xy),
                 points=xy, scores=np.asarray(scores, np.float32))
 
+# %% ../nbs/09_predict.ipynb
 def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'auto', threshold: float | None = None,
                 min_distance: int | None = None, tta: bool | str = False, relative: bool | None = None,
                 centre_radius: int | None = None) -> dict:

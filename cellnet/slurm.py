@@ -137,7 +137,9 @@ def plot_summary(rows: list[dict], title: str = '', max_panels: int = 8):
     names, colours = [r['element'] for r in rows], [STATE_COLOURS.get(r['state'], 'k') for r in rows]
     for ax, k in zip(axs, keys or ['state']):
         vals = [r.get(k) if isinstance(r.get(k), (int, float)) else 0 for r in rows] if keys else [1] * len(rows)
-        ax.bar(names, vals, color=colours); ax.set_title(k); ax.tick_params(axis='x', labelrotation=45)
+        ax.bar(names, vals, color=colours)
+        ax.set_title(k)
+        ax.tick_params(axis='x', labelrotation=45)
     fig.legend(handles=[Patch(color=STATE_COLOURS.get(s, 'k'), label=s) for s in dict.fromkeys(r['state'] for r in rows)],
                loc='outside right upper', fontsize='small')
     fig.suptitle(title, fontsize='medium')
@@ -147,9 +149,13 @@ def collect(run) -> list[dict]:
     "Write `run/summary.csv` and `run/summary.png` from the elements' states and metrics; return the rows."
     run, rows = Path(run), collect_rows(run)
     cols = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO(); w = csv.DictWriter(buf, cols, lineterminator='\n'); w.writeheader(); w.writerows(rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, cols, lineterminator='\n')
+    w.writeheader()
+    w.writerows(rows)
     atomic_write(run / 'summary.csv', buf.getvalue())
-    png = io.BytesIO(); plot_summary(rows, run.name).savefig(png, format='png', dpi=100)
+    png = io.BytesIO()
+    plot_summary(rows, run.name).savefig(png, format='png', dpi=100)
     atomic_write(run / 'summary.png', png.getvalue())
     if (run / 'count.json').exists(): merge_counts(run)   # a `cellnet count --slurm` run: its shards' counts in one
     return rows
@@ -164,7 +170,10 @@ def _run_logged(cmd, env, log: Path) -> int:
     "Run `cmd`, copying its output to the terminal and appending it to `log`."
     with open(log, 'ab') as f, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as p:
         for line in p.stdout:
-            f.write(line); f.flush(); sys.stdout.write(line.decode(errors='replace')); sys.stdout.flush()
+            f.write(line)
+            f.flush()
+            sys.stdout.write(line.decode(errors='replace'))
+            sys.stdout.flush()
     return p.returncode
 
 def _sbatch(cmd, env) -> str:
@@ -184,7 +193,8 @@ def submit(notebook, experiment: str, mode: str, *, array: str | None = None, wh
     if nb.suffix != '.ipynb' or not nb.is_file(): raise SubmitError(f'{notebook}: not a notebook file (.ipynb)')
     if where not in ('slurm', 'local'): raise SubmitError(f"where={where!r}: must be 'slurm' or 'local'")
     tasks = parse_array(array) if array else None
-    repo = repo_root(nb); rel = nb.relative_to(repo).as_posix()
+    repo = repo_root(nb)
+    rel = nb.relative_to(repo).as_posix()
     root = Path(results_root).resolve() if results_root else repo / 'results/train'
     run = make_run_dir(root, experiment, mode)
     info, patch = snapshot(repo, run / 'code', base, patch)
@@ -265,14 +275,17 @@ def _print_rows(rows):
     for line in [cols] + [[r.get(c, '') for c in cols] for r in rows]:
         print('  '.join(f'{str(v):<{w[c]}}' for c, v in zip(cols, line)).rstrip())
 
+# %% ../nbs/16_slurm.ipynb
 def submit_cli(argv: list[str]) -> int:
     "`cellnet submit NOTEBOOK --experiment X --mode M [--array S] [--local|--remote] ...`; `--collect RUN`."
     a = _parser().parse_args(argv)
     if a.collect:
-        rows = collect(a.collect); _print_rows(rows)
+        rows = collect(a.collect)
+        _print_rows(rows)
         return 0 if all(r['state'] == 'COMPLETED' for r in rows) else 1
     if not (a.notebook and a.experiment and a.mode):
-        _parser().print_usage(sys.stderr); print('cellnet submit: NOTEBOOK, --experiment and --mode are required', file=sys.stderr)
+        _parser().print_usage(sys.stderr)
+        print('cellnet submit: NOTEBOOK, --experiment and --mode are required', file=sys.stderr)
         return 2
     params = _params(a)
     if a.remote:
@@ -305,6 +318,7 @@ def _block(n: int, parts: int, i: int) -> tuple[int, int]:
     "Start and end of part `i` of `range(n)` cut into `parts` consecutive parts of (nearly) equal length."
     return i * n // parts, (i + 1) * n // parts
 
+# %% ../nbs/16_slurm.ipynb
 def submit_count(paths, model, out, shards: int, *, recursive: bool = False, plots: bool = True, sbatch_args: str = '',
                  label_studio=None, resume: bool = False, overwrite: bool = False, where: str = 'slurm',
                  python: str | None = None, **settings) -> int:
@@ -346,6 +360,7 @@ def submit_count(paths, model, out, shards: int, *, recursive: bool = False, plo
           f'cellnet submit --collect {out}\n  cancel: scancel {job}')
     return 0
 
+# %% ../nbs/16_slurm.ipynb
 def count_shard(run, task: int) -> int:
     "Count part `task` of a `submit_count` run into `run/shard-<task>/` (what its job runs); continues where it stopped."
     import signal
@@ -359,6 +374,7 @@ def count_shard(run, task: int) -> int:
                 plots=job['plots'], keys=job['keys'][lo:hi], cell_sizes=job['cell_sizes'], **job['settings'])
     return 0
 
+# %% ../nbs/16_slurm.ipynb
 def merge_counts(run) -> dict:
     "Merge the shards of a `submit_count` run into `run`: counts.csv, points.csv, counts.json, plots/ and run.json."
     from cellnet.core import COLUMNS, complete_rows

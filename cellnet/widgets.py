@@ -45,7 +45,8 @@ def to_png(rgb: np.ndarray, zoom: int = 1) -> bytes:
     "PNG bytes of an H×W×3 uint8 picture, each pixel repeated `zoom`×`zoom` (small images stay sharp when shown large)."
     a = np.asarray(rgb, np.uint8)
     if zoom > 1: a = a.repeat(zoom, 0).repeat(zoom, 1)
-    buf = io.BytesIO(); Image.fromarray(a).save(buf, format='PNG')
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format='PNG')
     return buf.getvalue()
 
 def zoom_for(shape, width: int = 512) -> int:
@@ -105,6 +106,7 @@ class _UI:
         import html
         self.message.value = f'<span style="color:{"#c0392b" if error else "#2d6a4f"}">{html.escape(text)}</span>'
 
+# %% ../nbs/17_widgets.ipynb
 class CountUI(_UI):
     "Count cells interactively: images from a folder or uploads, `count` with a chosen model, live threshold, a counting box, CSV export."
     def __init__(self, model=None, folder: str = '', out: str = 'cellnet-counts'):
@@ -154,17 +156,20 @@ class CountUI(_UI):
         if not d.is_dir(): return self._say(f'{d}: not a folder', error=True)
         found = list_images(d)
         self._src = {**{k: v for k, v in self._src.items() if not isinstance(v, Path)}, **{f.name: f for f in found}}
-        self.files.options = list(self._src); self.files.value = tuple(self._src)
+        self.files.options = list(self._src)
+        self.files.value = tuple(self._src)
         self._say(f'{len(found)} image(s) in {d}')
 
     def _add_uploads(self):
         for f in self.upload.value: self._src[f'upload: {f["name"]}'] = bytes(f['content'])
-        self.files.options = list(self._src); self.files.value = tuple(self._src)
+        self.files.options = list(self._src)
+        self.files.value = tuple(self._src)
 
     def _file(self, label):
         src = self._src[label]
         if isinstance(src, Path): return str(src)  # str: where names repeat, results are keyed by the full path
-        f = io.BytesIO(src); f.name = label.removeprefix('upload: ')
+        f = io.BytesIO(src)
+        f.name = label.removeprefix('upload: ')
         return f
 
     def _model(self):
@@ -297,7 +302,8 @@ class ReviewUI(_UI):
             b = self.buttons[cv] = W.Button(description=f'{cv[1]} ({key})' if key else 'not reviewed', layout=W.Layout(width='auto'))
             b.on_click(lambda _, cv=cv: self.mark(*cv))
         self.prev_btn, self.next_btn = W.Button(description='← previous'), W.Button(description='next →')
-        self.prev_btn.on_click(lambda _: self.show(self.i - 1)); self.next_btn.on_click(lambda _: self.show(self.i + 1))
+        self.prev_btn.on_click(lambda _: self.show(self.i - 1))
+        self.next_btn.on_click(lambda _: self.show(self.i + 1))
         row = lambda col: W.HBox([W.Label(col, layout=W.Layout(width='130px'))] + [b for (c, _), b in self.buttons.items() if c == col])
         self.widget = W.VBox([self.title, W.HBox([self.prev_btn, self.next_btn]), row('fgmask_status'),
                               row('annotation_status'), self.message, self.picture])
@@ -314,7 +320,8 @@ class ReviewUI(_UI):
         self._say('')
         try: self.picture.value = to_png(pic := review_picture(self.sample), zoom_for(pic.shape[:2]))
         except CellnetError as e:
-            self.picture.value = b''; self._say(str(e), error=True)
+            self.picture.value = b''
+            self._say(str(e), error=True)
         self._refresh()
 
     def _refresh(self, table=None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_io.ipynb 3
 from __future__ import annotations
-import csv, io, json, os, tempfile, warnings
+import csv, io, json, os, re, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -12,8 +12,8 @@ from PIL import Image, UnidentifiedImageError
 # %% auto 0
 __all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError',
            'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'fill_nonfinite',
-           'frame_name', 'read_frames', 'load_image', 'list_images', 'unique_files', 'percentiles', 'normalize_image',
-           'make_run_dir']
+           'frame_name', 'split_frame_name', 'read_frames', 'load_image', 'list_images', 'unique_files', 'percentiles',
+           'normalize_image', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -197,6 +197,11 @@ def fill_nonfinite(img: np.ndarray) -> tuple[np.ndarray, int]:
 def frame_name(name: str, frame: int | None) -> str:
     "How results name frame `frame` (from 1) of a stack `name`; a single image (`frame` None) keeps its name."
     return name if frame is None else f'{name} [frame {frame}]'
+
+def split_frame_name(key: str) -> tuple[str, int | None]:
+    "The image name and frame number of a result key made by `frame_name` (the name itself and None for a single image)."
+    m = re.fullmatch(r'(.+) \[frame (\d+)\]', key)
+    return (m[1], int(m[2])) if m else (key, None)
 
 # %% ../nbs/00_io.ipynb
 def read_frames(src, channel: int | None = None):

@@ -10,7 +10,8 @@ import numpy as np
 import ipywidgets as W
 from ipyevents import Event
 from PIL import Image
-from .io import CellnetError, DataQualityError, list_images, load_image, normalize_image, write_csv
+from .io import (CellnetError, DataQualityError, list_images, load_image, normalize_image, read_frames,
+                        split_frame_name, write_csv)
 from .quality import ANNOTATION_STATUSES, FGMASK_STATUSES, normalize_status, read_quality, write_quality
 from .prepare import load_prepared, prepare
 from .fgmask import overlay
@@ -209,10 +210,15 @@ class CountUI(_UI):
         return peak_settings(self.model, threshold=self.threshold.value, relative=self.relative.value,
                              centre_radius=self.centre_radius.value)
 
+    def _image(self, key) -> np.ndarray:
+        "The image whose results are `key`: a file, or one frame of a stack (`movie.tif [frame 3]`)."
+        name, frame = split_frame_name(key)
+        return next(img for i, img, _ in read_frames(self._file(self._src_of[name])) if i == frame)
+
     def _show(self):
         key = self.view.value
         if key is None: return
-        self._img = load_image(self._file(self._src_of[key]))
+        self._img = self._image(key)
         self._shapes[key] = H, W_ = self._img.shape
         self._busy = True
         for s, n in ((self.xr, W_), (self.yr, H)):
@@ -243,7 +249,7 @@ class CountUI(_UI):
         "The image's shape: the density's, unless the network ran on a rescaled copy (then read the image)."
         if key not in self._shapes:
             d = self.results[key]['density']
-            self._shapes[key] = d.shape if self.results[key]['scale'] == 1 else load_image(self._file(self._src_of[key])).shape
+            self._shapes[key] = d.shape if self.results[key]['scale'] == 1 else self._image(key).shape
         return self._shapes[key]
 
     def rows(self) -> tuple[list[dict], list[dict]]:

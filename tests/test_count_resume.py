@@ -7,9 +7,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CELLNET = [sys.executable, '-c', 'import sys; from cellnet.cli import main; sys.exit(main())', 'count']
 
+def _default_sigint():
+    # A job started in the background of a non-interactive shell (as CI may be) ignores SIGINT, and a child inherits
+    # that: Python then installs no Ctrl-C handler. Restore the default, as a terminal has it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def run(*args, **kw):
     return subprocess.Popen([*CELLNET, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, 'TQDM_DISABLE': '1'}, **kw)
+                            text=True, env={**os.environ, 'TQDM_DISABLE': '1'}, preexec_fn=_default_sigint, **kw)
 
 def outputs(out):
     return {n: (out/n).read_text() for n in ('counts.json', 'counts.csv', 'points.csv')}

@@ -4,14 +4,14 @@
 
 # %% ../nbs/16_slurm.ipynb 4
 from __future__ import annotations
-import argparse, csv, io, json, os, re, shlex, shutil, subprocess, sys, tarfile, tempfile, time
+import argparse, csv, io, json, os, re, shlex, shutil, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 from .io import CellnetError, atomic_write, save_json, write_csv, make_run_dir, RUN_MODES
 
 # %% auto 0
 __all__ = ['STATE_COLOURS', 'SubmitError', 'parse_array', 'repo_root', 'worktree_state', 'snapshot', 'sbatch_command', 'elements',
-           'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command', 'submit_cli', 'submit_count',
-           'count_shard', 'merge_counts']
+           'collect_rows', 'plot_summary', 'collect', 'submit', 'remote_command', 'submit_remote', 'submit_cli',
+           'submit_count', 'count_shard', 'merge_counts']
 
 # %% ../nbs/16_slurm.ipynb
 class SubmitError(CellnetError):
@@ -276,6 +276,38 @@ def _print_rows(rows):
         print('  '.join(f'{str(v):<{w[c]}}' for c, v in zip(cols, line)).rstrip())
 
 # %% ../nbs/16_slurm.ipynb
+def _forwarded(a) -> list[str]:
+    "The options of `cellnet submit` that `--remote` passes on to the login node's `cellnet submit`."
+    args = []
+    for flag, v in (('--array', a.array), ('--gpus', a.gpus), ('--sbatch-args', a.sbatch_args), ('--results-root', a.results_root)):
+        if v:
+            args += [flag, str(v)]
+    return args + ['--smoke'] * a.smoke + [x for kv in a.param for x in ('-p', kv)]
+
+def submit_remote(notebook, experiment: str, mode: str, forwarded: list[str]) -> int:
+    """Run `cellnet submit` in the clone on $CELLNET_HPC_HOST over ssh, on this checkout's HEAD plus a patch of its
+    changes (`forwarded`: the other options); returns the remote command's exit status."""
+    host = os.environ.get('CELLNET_HPC_HOST')
+    if not host:
+        raise SubmitError('--remote: set CELLNET_HPC_HOST to the login node (user@host)')
+    repo = repo_root(notebook)
+    head, _, patch = worktree_state(repo)
+    args = [Path(notebook).resolve().relative_to(repo).as_posix(), '--experiment', experiment, '--mode', mode, *forwarded]
+    cmd = remote_command(host, _remote_dir(repo), os.environ.get('CELLNET_HPC_CMD', '.venv/bin/cellnet'), head, args)
+    print(f'cellnet submit: on {host}: {cmd[-1]}', flush=True)
+    return subprocess.run(cmd, input=patch).returncode
+
+def _report(rec: dict, local: bool, array) -> int:
+    "Say where a submitted run is and how to follow it; its exit status (a local run's own)."
+    run = rec['run']
+    if local:
+        print(f"cellnet submit: {run}: exit code {rec['exit_code']}")
+        return rec['exit_code']
+    print(f"cellnet submit: job {rec['job_id']}" + (f", summary job {rec['collect_job_id']}" if array else '') + f'\n  run folder: {run}')
+    print(f"  follow: squeue -j {rec['job_id']}; tail -f {run}/{'fold-*/' if array else ''}slurm-*.log\n"
+          f"  states: cellnet submit --collect {run}\n  cancel: scancel {rec['job_id']}")
+    return 0
+
 def submit_cli(argv: list[str]) -> int:
     "`cellnet submit NOTEBOOK --experiment X --mode M [--array S] [--local|--remote] ...`; `--collect RUN`."
     a = _parser().parse_args(argv)
@@ -287,31 +319,14 @@ def submit_cli(argv: list[str]) -> int:
         _parser().print_usage(sys.stderr)
         print('cellnet submit: NOTEBOOK, --experiment and --mode are required', file=sys.stderr)
         return 2
-    params = _params(a)
     if a.remote:
-        host = os.environ.get('CELLNET_HPC_HOST')
-        if not host: raise SubmitError('--remote: set CELLNET_HPC_HOST to the login node (user@host)')
-        repo = repo_root(a.notebook)
-        head, _, patch = worktree_state(repo)
-        args = [Path(a.notebook).resolve().relative_to(repo).as_posix(), '--experiment', a.experiment, '--mode', a.mode]
-        for flag, v in (('--array', a.array), ('--gpus', a.gpus), ('--sbatch-args', a.sbatch_args), ('--results-root', a.results_root)):
-            if v: args += [flag, str(v)]
-        args += ['--smoke'] * a.smoke + [x for kv in a.param for x in ('-p', kv)]
-        cmd = remote_command(host, _remote_dir(repo), os.environ.get('CELLNET_HPC_CMD', '.venv/bin/cellnet'), head, args)
-        print(f'cellnet submit: on {host}: {cmd[-1]}', flush=True)
-        return subprocess.run(cmd, input=patch).returncode
+        return submit_remote(a.notebook, a.experiment, a.mode, _forwarded(a))
     patch = None
-    if a.patch: patch = sys.stdin.buffer.read() if a.patch == '-' else Path(a.patch).read_bytes()
+    if a.patch:
+        patch = sys.stdin.buffer.read() if a.patch == '-' else Path(a.patch).read_bytes()
     rec = submit(a.notebook, a.experiment, a.mode, array=a.array, where='local' if a.local else 'slurm', gpus=a.gpus,
-                 sbatch_args=a.sbatch_args, params=params, results_root=a.results_root, base=a.base, patch=patch)
-    run = rec['run']
-    if a.local:
-        print(f"cellnet submit: {run}: exit code {rec['exit_code']}")
-        return rec['exit_code']
-    print(f"cellnet submit: job {rec['job_id']}" + (f", summary job {rec['collect_job_id']}" if a.array else '') + f'\n  run folder: {run}')
-    print(f"  follow: squeue -j {rec['job_id']}; tail -f {run}/{'fold-*/' if a.array else ''}slurm-*.log\n"
-          f"  states: cellnet submit --collect {run}\n  cancel: scancel {rec['job_id']}")
-    return 0
+                 sbatch_args=a.sbatch_args, params=_params(a), results_root=a.results_root, base=a.base, patch=patch)
+    return _report(rec, a.local, a.array)
 
 # %% ../nbs/16_slurm.ipynb
 def _block(n: int, parts: int, i: int) -> tuple[int, int]:

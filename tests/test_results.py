@@ -74,3 +74,10 @@ def test_missing_figure(bench):
     rows = json.loads((bench / 'hela-folds=2.json').read_text())['rows']
     assert results.fill('{cellnet on hela-phc|f1:.2f}', rows) == '0.95'
     assert results.fill('{cellnet on hela-phc|nope}', rows) == "(no nope in row 'cellnet on hela-phc')"
+
+
+def test_same_command_ignores_where_models_were_kept():
+    documented = 'python benchmarks/hela.py --folds 2 --threads 1'
+    assert results.same_command(documented, 'python benchmarks/hela.py --folds 2 --threads 1 --run-dir /tmp/x')
+    assert results.same_command(documented, "python  benchmarks/hela.py --run-dir='/a b' --folds 2 --threads 1")
+    assert not results.same_command(documented, 'python benchmarks/hela.py --folds 3 --threads 1')

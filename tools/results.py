@@ -71,10 +71,24 @@ FIELD = re.compile(r'\{([^{}|]+)\|(\w+)(?::([^{}]*))?\}')
 MARKER = re.compile(r'^[ \t]*<!--\s*results(?::\s*([\w-]+))?\s*-->[ \t]*$', re.M)
 
 
+KEPT_ONLY = ('--run-dir',)   # options that say where trained models are kept, not what is measured
+
+
+def words(command: str) -> list[str]:
+    "A command line's words (quoting and spacing aside), without the options of `KEPT_ONLY` and their values."
+    try: w = shlex.split(command)
+    except ValueError: w = command.split()
+    out, skip = [], False
+    for x in w:
+        if skip: skip = False
+        elif x in KEPT_ONLY: skip = True
+        elif not x.startswith(tuple(f'{k}=' for k in KEPT_ONLY)): out.append(x)
+    return out
+
+
 def same_command(a: str, b: str) -> bool:
-    "Whether two command lines are the same words (quoting and spacing aside)."
-    try: return shlex.split(a) == shlex.split(b)
-    except ValueError: return a.split() == b.split()
+    "Whether two command lines measure the same thing: the same words, where the models were kept aside."
+    return words(a) == words(b)
 
 
 def find(command: str, bench: Path = BENCH) -> dict | None:

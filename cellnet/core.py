@@ -188,7 +188,6 @@ def count(files, model=None, *, details: bool = False, plots: bool = True, error
     """Count cells in `files` (paths, folders, open files or numpy arrays): `counts, plots = count(files, model)`; with
     `details=True` also per-image centres, scores, density. No images at all is an error, as in `cellnet count`."""
     if model is None or isinstance(model, (str, Path)):
-        from cellnet.release import init_model
         model = init_model(model)
     files = image_sources(files)
     check_cell_diameter(model, kw.get('cell_diameter'))

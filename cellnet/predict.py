@@ -307,7 +307,7 @@ def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, arou
     scores = []
     for y0, x0 in _crop_corners(H, W, h, w)[:5 if around else 1]:
         crop = norm[y0:y0 + h, x0:x0 + w]
-        scores += list(find_peaks(predict_density(rescale(crop, None, f)[0], model.predict, **c.tile), **c.peaks)[1])
+        scores += list(find_peaks(scaled_density(rescale(crop, None, f)[0], model), **c.peaks)[1])
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:

@@ -6,11 +6,11 @@
 from __future__ import annotations
 from collections.abc import Mapping
 import numpy as np
+from .io import resize
 from .target import check_points, heatmap, loss_mask
 
 # %% auto 0
-__all__ = ['INTENSITY', 'AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'resize', 'jitter_intensity',
-           'make_training_example']
+__all__ = ['INTENSITY', 'AUG', 'crop', 'window', 'dihedral', 'dihedral_points', 'jitter_intensity', 'make_training_example']
 
 # %% ../nbs/06_data.ipynb
 def crop(a: np.ndarray, y0: int, x0: int, size: int, fill=0) -> np.ndarray:
@@ -49,26 +49,6 @@ def dihedral_points(points, shape: tuple[int, int], k: int) -> np.ndarray:
         H, W = W, H
     if k >= 4: p[:, 0] = W - p[:, 0]
     return p
-
-# %% ../nbs/06_data.ipynb
-def _resize_weights(n_in: int, n_out: int):
-    "Source indices and weights (`n_out×k` each) of antialiased linear resampling from `n_in` to `n_out` samples."
-    f, support = n_out / n_in, max(1.0, n_in / n_out)
-    u = (np.arange(n_out) + 0.5) / f - 0.5                     # source position of each output pixel centre
-    idx = np.floor(u - support).astype(int)[:, None] + 1 + np.arange(int(np.ceil(2 * support)) + 1)
-    w = np.maximum(0, 1 - np.abs(idx - u[:, None]) / support) * ((idx >= 0) & (idx < n_in))
-    return np.clip(idx, 0, n_in - 1), w / w.sum(1, keepdims=True)
-
-def resize(a: np.ndarray, shape: tuple[int, int], nearest: bool = False) -> np.ndarray:
-    "`a` (H×W) resampled to `shape`: antialiased linear, or nearest neighbour (for masks); keeps the dtype."
-    if tuple(shape) == a.shape: return a.copy()
-    if nearest:
-        iy, ix = (np.minimum(((np.arange(m) + 0.5) * n / m).astype(int), n - 1) for n, m in zip(a.shape, shape))
-        return a[np.ix_(iy, ix)]
-    (iy, wy), (ix, wx) = (_resize_weights(n, m) for n, m in zip(a.shape, shape))
-    out = (a[iy].astype(np.float64) * wy[..., None]).sum(1)    # rows, then columns
-    out = (out[:, ix] * wx).sum(2)
-    return (np.rint(out) if np.issubdtype(a.dtype, np.integer) else out).astype(a.dtype)
 
 # %% ../nbs/06_data.ipynb
 def jitter_intensity(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.1, contrast: float = 0.2,

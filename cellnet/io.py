@@ -4,16 +4,16 @@
 
 # %% ../nbs/00_io.ipynb 3
 from __future__ import annotations
-import csv, io, json, os, re, tempfile, warnings
+import csv, io, json, math, os, re, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 # %% auto 0
-__all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError', 'DataQualityError',
-           'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv', 'fill_nonfinite',
-           'frame_name', 'split_frame_name', 'read_frames', 'load_image', 'list_images', 'unique_files', 'percentiles',
-           'normalize_image', 'make_run_dir']
+__all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'SAMPLE_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError',
+           'DataQualityError', 'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv',
+           'fill_nonfinite', 'frame_name', 'split_frame_name', 'read_frames', 'load_image', 'list_images',
+           'unique_files', 'percentiles', 'normalize_image', 'resize', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -252,9 +252,16 @@ def unique_files(files) -> list:
     return unique
 
 # %% ../nbs/00_io.ipynb
+SAMPLE_PIXELS = 1 << 22   # percentiles of larger images come from a regular grid of about this many of their pixels
+
 def percentiles(a: np.ndarray, qs) -> np.ndarray:
-    "`np.percentile(a, qs)` (linear interpolation) from one partial sort: half the time on a camera frame."
-    flat = np.asarray(a).ravel()
+    """`np.percentile(a, qs)` (linear interpolation) from one partial sort: half the time on a camera frame. Of an image
+    over `SAMPLE_PIXELS`, those of every k-th row and column (about `SAMPLE_PIXELS` pixels): 1 s less on 8000²."""
+    a = np.asarray(a)
+    if a.ndim == 2 and a.size > SAMPLE_PIXELS:
+        k = math.ceil(math.sqrt(a.size / SAMPLE_PIXELS))
+        a = a[k // 2::k, k // 2::k]
+    flat = a.ravel()
     pos = np.asarray(qs, np.float64) / 100 * (flat.size - 1)
     i = np.floor(pos).astype(int)
     j = np.minimum(i + 1, flat.size - 1)
@@ -286,6 +293,16 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8,
     lo, hi = _mad_range(img, mad) if mad is not None else percentiles(img, [low, high])
     if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
     return (img - np.float32(lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64
+
+# %% ../nbs/00_io.ipynb
+def resize(a: np.ndarray, shape: tuple[int, int], nearest: bool = False) -> np.ndarray:
+    "`a` (H×W) resampled to `shape` (rows, columns): antialiased linear (in float32), or nearest neighbour (for masks); keeps the dtype."
+    if tuple(shape) == a.shape: return a.copy()
+    if nearest:
+        iy, ix = (np.minimum(((np.arange(m) + 0.5) * n / m).astype(int), n - 1) for n, m in zip(a.shape, shape))
+        return a[np.ix_(iy, ix)]
+    out = np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize((shape[1], shape[0]), Image.BILINEAR))
+    return (np.rint(out) if np.issubdtype(a.dtype, np.integer) else out).astype(a.dtype, copy=False)
 
 # %% ../nbs/00_io.ipynb
 RUN_MODES = ('draft', 'crossval', 'release')

@@ -5,7 +5,6 @@
 # %% ../nbs/08_peaks.ipynb 3
 from __future__ import annotations
 import numpy as np
-from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -54,7 +53,9 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
         is3[a:b] = h[r[a:b], c[a:b]] >= m3[r[a:b] - y0, c[a:b]]
     keep = np.flatnonzero(is3)
     if dense is None: dense = len(keep) * (2 * md + 1) ** 2 > 4 * h.size
-    if dense: return h[r, c] >= ndimage.maximum_filter(h, 2 * md + 1, mode='constant')[r, c]
+    if dense:
+        from scipy.ndimage import maximum_filter   # here: importing scipy.ndimage takes 0.3 s of every start
+        return h[r, c] >= maximum_filter(h, 2 * md + 1, mode='constant')[r, c]
     ismax = np.zeros(len(r), bool)
     for i in range(0, len(keep), chunk):   # chunks bound the memory of the gathered windows
         k = keep[i:i + chunk]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import cellnet
-from .io import ModelError, normalize_image
+from .io import ModelError, normalize_image, resize
 from .peaks import find_peaks
 
 # %% auto 0
@@ -277,13 +277,12 @@ def tta_predict(predict, tta: bool | str = False):
 
 # %% ../nbs/09_predict.ipynb
 def rescale(image: np.ndarray, points: np.ndarray | None, factor: float, mask: np.ndarray | None = None):
-    "Resize `image` (and its `mask`, and `points` in Label Studio coordinates) by `factor`."
-    from skimage.transform import resize
+    "Resize `image` (and its `mask`, and `points` in Label Studio coordinates) by `factor` (`resize`; the mask by nearest neighbour)."
     if abs(factor - 1) < 1e-6: return image, points, mask
     H, W = image.shape
     shape = (max(1, round(H * factor)), max(1, round(W * factor)))
-    img = resize(image, shape, order=1, anti_aliasing=factor < 1, preserve_range=True).astype(np.float32)
-    m = None if mask is None else resize(mask, shape, order=0, anti_aliasing=False, preserve_range=True).astype(mask.dtype)
+    img = resize(np.asarray(image, np.float32), shape)
+    m = None if mask is None else resize(mask, shape, nearest=True)
     if points is not None:
         points = np.array(points, np.float32)
         points[:, 0] *= shape[1] / W
@@ -316,8 +315,9 @@ def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange
     that finds none, on it and four crops around it pooled; None if neither finds one."""
     d = model.config.cell_diameter * np.asarray(steps, float)
     for around in (False, True):
-        m = np.array([_median_mass(norm, model, x, side, around) for x in d]) - 1
-        for i in range(len(d) - 1):
+        m = [_median_mass(norm, model, d[0], side, around) - 1]
+        for i in range(len(d) - 1):   # in order, stopping at the first crossing: the larger diameters cannot change it
+            m.append(_median_mass(norm, model, d[i + 1], side, around) - 1)
             if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
                 t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
                 return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))

@@ -10,7 +10,7 @@ import numpy as np
 import ipywidgets as W
 from ipyevents import Event
 from PIL import Image
-from .io import (CellnetError, DataQualityError, list_images, load_image, normalize_image, read_frames,
+from .io import (CellnetError, DataQualityError, list_images, load_image, normalize_image, read_frames, resize,
                         split_frame_name, write_csv)
 from .quality import ANNOTATION_STATUSES, FGMASK_STATUSES, normalize_status, read_quality, write_quality
 from .prepare import load_prepared, prepare
@@ -84,10 +84,9 @@ def box_count(density: np.ndarray, shape, points, box) -> tuple[float, int]:
 def count_picture(image: np.ndarray, density: np.ndarray, points, box=None, alpha: float = 0.7) -> np.ndarray:
     "RGB uint8: `image` in grey, `density` in magma on top, `points` as red crosses, `box` (x0, x1, y0, y1) as a yellow frame."
     from matplotlib import colormaps
-    from skimage.transform import resize
     g = np.clip(normalize_image(image), 0, 1)
     H, W = g.shape
-    d = density if density.shape == g.shape else resize(density, g.shape, order=1)
+    d = density if density.shape == g.shape else resize(density, g.shape)
     h = (np.clip(d / max(float(d.max()), 1e-12), 0, 1) * alpha)[..., None]
     rgb = (g[..., None] * (1 - h) + colormaps['magma'](h[..., 0] / alpha)[..., :3] * h) * 255
     p = np.asarray(points, np.float64).reshape(-1, 2)

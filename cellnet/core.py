@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import csv, io, itertools, json, math, os, sys, time, warnings
+import contextlib, csv, io, itertools, json, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
 from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
@@ -343,17 +343,38 @@ def folder_sizes(files, model) -> dict:
     return sizes
 
 # %% ../nbs/14_core.ipynb
+def _write_image(fpoints, fcounts, plots: Path | None, key: str, img: np.ndarray, res: dict) -> dict:
+    """Append an image's centres to `fpoints`, save its picture in `plots` (None: none), then append its row to
+    `fcounts`: the image is counted once that row is there. Returns the row; a failure leaves none of its centres."""
+    start = fpoints.tell()
+    try:
+        centres = zip(res['points'], res['scores'])
+        csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in centres)
+        fpoints.flush()
+        if plots is not None:
+            _save_plot(plots/plot_file(key), img, res, key)
+    except BaseException:
+        fpoints.truncate(start)   # stopped half-way: this image's centres go
+        raise
+    row = dict(image=key, count=f"{res['count']:.2f}", integral=f"{res['integral']:.2f}", centres=res['n_peaks'],
+               cell_diameter=f"{res['cell_diameter']:.1f}", width=img.shape[1], height=img.shape[0])
+    csv.DictWriter(fcounts, COLUMNS, lineterminator='\n').writerow(row)
+    fcounts.flush()
+    return row
+
+# %% ../nbs/14_core.ipynb
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
                 resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
     """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
-    finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv; counts.json and
-    run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
+    finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv (by a thread, while
+    the next image is counted); counts.json and run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
     (`overwrite`: start afresh; `resume`: continue although the images differ). Files inside `out` are never counted.
     `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
     (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
     unsized image. A part of a larger run (`cellnet count --slurm`) gives the `keys` its files have in the whole and
     the folders' `cell_sizes` found in it (`folder_sizes`). Returns run.json's content, with the per-image rows under
     `table`."""
+    from concurrent.futures import ThreadPoolExecutor
     from tqdm.auto import tqdm
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
@@ -374,6 +395,13 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     if done:
         log(f'{out}: {len(done)} image(s) counted before, kept; counting the rest')
     fpoints, fcounts = _csv_appender(out/'points.csv', ['image', 'x', 'y', 'score']), _csv_appender(out/'counts.csv', COLUMNS)
+    writer, pending = ThreadPoolExecutor(1), None   # an image's outputs are written while the next one is counted
+    def finish():   # wait for the image being written; it is counted once its row is in counts.csv
+        nonlocal pending
+        if pending is not None:
+            row, pending = pending.result(), None
+            rows.append(row)
+            done.add(row['image'])
     try:
         results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, sizes=sizes,
                              **settings)
@@ -389,24 +417,14 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
             if res['nonfinite']:
                 nonfinite[key] = res['nonfinite']
                 log(_nonfinite_note(key, res['nonfinite']))
-            start = fpoints.tell()
-            try:   # an image is counted when its row is in counts.csv: its centres and picture come first
-                centres = zip(res['points'], res['scores'])
-                csv.writer(fpoints, lineterminator='\n').writerows([key, f'{x:.2f}', f'{y:.2f}', f'{s:.4f}'] for (x, y), s in centres)
-                fpoints.flush()
-                if plots:
-                    _save_plot(out/'plots'/plot_file(key), img, res, key)
-            except BaseException:
-                fpoints.truncate(start)   # interrupted half-way: this image's centres go
-                raise
-            row = dict(image=key, count=f"{res['count']:.2f}", integral=f"{res['integral']:.2f}", centres=res['n_peaks'],
-                       cell_diameter=f"{res['cell_diameter']:.1f}", width=img.shape[1], height=img.shape[0])
-            csv.DictWriter(fcounts, COLUMNS, lineterminator='\n').writerow(row)
-            fcounts.flush()
-            rows.append(row)
-            done.add(key)
+            finish()   # at most one image in flight: memory stays bounded and a failed write stops the run
+            pending = writer.submit(_write_image, fpoints, fcounts, out/'plots' if plots else None, key, img, res)
+        finish()
         run['status'] = 'done'
     finally:   # done or interrupted: counts.json and run.json say what counts.csv holds
+        with contextlib.suppress(Exception):
+            finish()   # interrupted while the next image counted: the one being written is finished (or dropped) whole
+        writer.shutdown()
         fpoints.close()
         fcounts.close()
         save_json(out/'counts.json', {r['image']: float(r['count']) for r in rows})

@@ -5,9 +5,6 @@
 # %% ../nbs/08_peaks.ipynb 3
 from __future__ import annotations
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from .io import CellnetError
 
 # %% auto 0
@@ -65,6 +62,41 @@ def _local_max(h, hp, pad: int, r, c, md: int, dense: bool | None = None, chunk:
 RELATIVE_FLOOR = 0.1   # cells: the peaks whose median mass a relative threshold scales (calibration's lowest threshold)
 
 # %% ../nbs/08_peaks.ipynb
+def _pairs_within(p: np.ndarray, d: float) -> np.ndarray:
+    """Index pairs (i, j), i < j, of the points `p` (N×2) at most `d` apart: each point is compared with those in its own
+    and the neighbouring cells of a grid of `d`-wide cells (numpy only, about N × the points per 3×3 cells)."""
+    if len(p) < 2: return np.zeros((0, 2), int)
+    g = np.floor(p / d).astype(np.int64)
+    g -= g.min(0) - 1                              # cells from 1, so the neighbours of the first are ≥ 0
+    width = int(g[:, 1].max()) + 2
+    key = g[:, 0] * width + g[:, 1]
+    order = np.argsort(key, kind='stable')
+    sk = key[order]
+    out = []
+    for dy, dx in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):   # half of the 3×3 neighbours: each pair once
+        lo, hi = np.searchsorted(sk, key + dy * width + dx), np.searchsorted(sk, key + dy * width + dx, 'right')
+        n = hi - lo
+        i = np.repeat(np.arange(len(p)), n)
+        j = order[np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)]
+        keep = ((p[i] - p[j]) ** 2).sum(1) <= d * d
+        if (dy, dx) == (0, 0): keep &= i < j
+        out.append(np.c_[i[keep], j[keep]])
+    pr = np.concatenate(out)
+    return np.sort(pr, 1)
+
+def _components(n: int, pairs: np.ndarray) -> np.ndarray:
+    "Label of each of `n` nodes joined by `pairs`: the smallest node of its connected component."
+    lab = np.arange(n)
+    while True:   # each round takes the smaller label across every pair, then jumps along the labels
+        m = np.minimum(lab[pairs[:, 0]], lab[pairs[:, 1]])
+        new = lab.copy()
+        np.minimum.at(new, pairs[:, 0], m)
+        np.minimum.at(new, pairs[:, 1], m)
+        new = new[new]
+        if (new == lab).all(): return lab
+        lab = new
+
+# %% ../nbs/08_peaks.ipynb
 def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     """(x, y) centre of mass of the positive values of `h` within `R` px of each peak pixel (r, c) and not nearer to
     another peak (pixels halfway count for both): where a cell's own mass lies, not its highest pixel. Peaks and
@@ -77,7 +109,7 @@ def _mass_centres(h, r, c, R: int, budget: int = 1 << 22) -> np.ndarray:
     dy, dx = dy[disc], dx[disc]   # the window's offsets, cut to a disc
     fy, fx = dy.astype(np.float32), dx.astype(np.float32)
     pk = np.c_[r, c].astype(np.int64)
-    pr = cKDTree(pk).query_pairs(2 * R, output_type='ndarray') if len(r) > 1 else np.zeros((0, 2), int)
+    pr = _pairs_within(pk, 2 * R)
     pr = np.r_[pr, pr[:, ::-1]]                    # peaks more than 2R apart share no pixel; both ways round
     pr = pr[np.argsort(pr[:, 0], kind='stable')]
     step = max(1, budget // len(dy))
@@ -132,9 +164,10 @@ def find_peaks(heatmap, min_distance: int = 3, threshold: float = 0.5, score: st
         rf += np.where((r > 0) & (r < h.shape[0] - 1), dr, 0)
         cf += np.where((c > 0) & (c < h.shape[1] - 1), dc, 0)
     # touching maxima are equal (each is ≥ the other): a plateau, reported once at its mean position
-    pr = cKDTree(np.c_[r, c]).query_pairs(1, p=np.inf, output_type='ndarray') if len(r) > 1 else []
+    pr = _pairs_within(np.c_[r, c].astype(float), 1.5)   # 8-neighbours (√2 px apart at most)
     if len(pr):
-        n, lab = connected_components(coo_matrix((np.ones(len(pr)), (pr[:, 0], pr[:, 1])), (len(r), len(r))), directed=False)
+        roots, lab = np.unique(_components(len(r), pr), return_inverse=True)
+        n = len(roots)
         size = np.bincount(lab, minlength=n)
         flat = size[lab] > 1
         rf[flat] = (np.bincount(lab, r, n) / size)[lab][flat]

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, temp_dir_for
 from .model import DEFAULT_MODEL, build_model, Members, DensityModel, export_onnx
-from .predict import ModelConfig, Predictor, torch_run, scaled_density, count_density, rescale
+from .predict import ModelConfig, Predictor, read_config, torch_run, scaled_density, count_density, rescale
 
 # %% auto 0
 __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'Recipe', 'experiment_configs', 'project_root', 'dataset_info',
@@ -40,6 +40,7 @@ DEFAULTS = dict(
     calibrate_density=False,         # rescale the density so its integral matches the training counts (see "Calibrating the density")
     folds=5,                         # crossval: k folds (train.ipynb's parameter `fold` runs one: a job-array element)
     eval_every=250, checkpoint_every=250, threads=2,
+    init=None,                       # a model folder whose network training starts from (see "Adapting a model")
 )
 
 EXPERIMENTS = {
@@ -56,6 +57,8 @@ EXPERIMENTS = {
     # "Ensembles"); count with it as measured: `cellnet count --relative-threshold --tta-d4`
     'unseen_microscope': {'normalize': {'mad': [15, 45]}, 'steps': 4000, 'members': 2},
     'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200},
+    # a released model adapted to your images (see "Adapting a model"): `init` names it; few steps at a lower rate
+    'adapt': {'steps': 300, 'lr': 1e-3, 'eval_every': 100, 'checkpoint_every': 100},
 }
 
 # %% ../nbs/12_learner.ipynb
@@ -86,6 +89,7 @@ class Recipe:
     datasets: dict = field(default_factory=dict)   # your own data sets: {name: {cell_diameter, tol}} in px
     experiment: str = 'default'
     sweep: dict = field(default_factory=dict)      # the settings this configuration of a sweep chose
+    init: str | None = None                        # a model folder whose network training starts from
 
     @classmethod
     def from_settings(cls, settings: dict) -> Recipe:
@@ -117,6 +121,22 @@ def _is_sweep(key: str, value) -> bool:
     return isinstance(value, list) and (key not in LIST_VALUED or all(isinstance(v, list) for v in value))
 
 # %% ../nbs/12_learner.ipynb
+_NETWORK_SETTINGS = ('model', 'normalize', 'cell_diameter')   # what a trained network is fixed to: its layers, input scaling, cell size
+
+def _start_from(cfg: dict, changes: dict) -> dict:
+    """`cfg` for training that starts from the network of the model folder `cfg['init']`: that model's network, scaling
+    and cell size (`changes` naming any of them are refused), and its σ, peak settings and count unless `changes` set them."""
+    base = read_config(Path(cfg['init']))
+    fixed = sorted(k for k in changes if k.split('.')[0] in _NETWORK_SETTINGS)
+    if fixed:
+        raise CellnetError(f"{cfg['init']}: a model is adapted with its own network, scaling and cell size; "
+                           f"drop the setting(s) {', '.join(fixed)}")
+    if base.model.get('members', 1) != 1:
+        raise CellnetError(f"{cfg['init']}: an ensemble of {base.model['members']} networks cannot be adapted; start from one network")
+    kept = {k: copy.deepcopy(getattr(base, k)) for k in ('sigma', 'peaks', 'count') if not any(c.split('.')[0] == k for c in changes)}
+    return {**cfg, **{k: copy.deepcopy(getattr(base, k)) for k in _NETWORK_SETTINGS}, **kept, 'init': str(cfg['init'])}
+
+# %% ../nbs/12_learner.ipynb
 def experiment_configs(experiment: str = 'default', overrides: dict | None = None) -> list[Recipe]:
     "The recipes of `experiment` with `overrides` (flat, dotted settings) applied: one per element of the sweep (list values)."
     if experiment not in EXPERIMENTS:
@@ -129,6 +149,11 @@ def experiment_configs(experiment: str = 'default', overrides: dict | None = Non
         chosen = dict(zip(sweep, values))
         for k, v in {**changes, **chosen}.items():
             _set(cfg, k, copy.deepcopy(v))
+        if cfg['init']:
+            cfg = _start_from(cfg, changes)
+        elif experiment == 'adapt':
+            raise CellnetError("experiment 'adapt' starts from a model: give init (a model folder; train.ipynb's "
+                               "`-p init` also takes 'default' or a version)")
         recipes.append(Recipe.from_settings(dict(cfg, experiment=experiment, sweep=chosen)))
     return recipes
 
@@ -194,6 +219,14 @@ def load_checkpoint(path) -> dict:
         raise CellnetError(f'{path}: unreadable checkpoint ({e}); delete it to start the run afresh') from None
 
 # %% ../nbs/12_learner.ipynb
+def _init_weights(folder: Path) -> dict:
+    "The network weights (a state dict) of the model in `folder`, to start training from."
+    w = folder/'weights.pt'
+    if not w.is_file():
+        raise CellnetError(f'{folder}: no weights.pt, so training cannot start from this model (its ONNX file cannot be trained)')
+    return torch.load(w, map_location='cpu', weights_only=True)
+
+# %% ../nbs/12_learner.ipynb
 from .data import make_training_example
 from .loss import make_loss
 from .metrics import evaluate, micro_scores, count_errors
@@ -219,6 +252,8 @@ class Trainer:
         self.ckpt = self.run_dir/'checkpoint.pt'
         if self.ckpt.exists():
             self._resume()
+        elif recipe.init:   # a new run from another model's network (a resumed one has its own weights)
+            self.net.load_state_dict(_init_weights(Path(recipe.init)))
 
     def _resume(self):
         s = load_checkpoint(self.ckpt)
@@ -397,9 +432,10 @@ def save_model(model, config: ModelConfig, out_dir, metrics: dict | None = None)
     its calibrated `config` to `out_dir`, atomically; config.json records how it was trained and `metrics`."""
     import shutil
     r, out_dir = model.recipe, Path(out_dir)
+    start = {} if not r.init else dict(adapted_from=dict(version=read_config(Path(r.init)).version, path=r.init))
     config = dataclasses.replace(config, metrics=metrics or {}, training=dict(
         experiment=r.experiment, data=r.data, steps=r.steps, loss=r.loss, seed=model.seed, run=model.run_dir.name,
-        created=datetime.now().isoformat(timespec='seconds')))
+        created=datetime.now().isoformat(timespec='seconds'), **start))
     tmp = temp_dir_for(out_dir)
     try:
         export_onnx(DensityModel(model.net, config.model['output'], config.model['density_scale']), tmp/'model.onnx')

@@ -30,6 +30,8 @@
 # - `mode`: `draft` (one validation fold), `crossval` (every fold, or the one `fold` names: a Slurm job-array
 #   element) or `release` (train on all images, save the model);
 # - `overrides`: JSON of settings to change, e.g. `'{"steps": 500, "data": ["hela-phc"]}'`;
+# - `init`: start from a released model instead of random weights: `default` (the shipped model), a version or a
+#   model folder; with `-p experiment adapt` (few steps at a lower rate) it adapts that model to your images;
 # - `data_root`, `results_root`: where the data sets are and where run folders go; `run_dir`: an existing run
 #   folder to resume (a requeued Slurm job continues where it stopped).
 #
@@ -53,6 +55,7 @@ results_root = 'results/train'
 run_dir = ''                # '' → a new folder; an existing one → resume it (Slurm requeue)
 fold = -1                   # crossval: run only this fold (a job-array element); -1 → all
 overrides = '{}'            # JSON of settings to change, e.g. '{"steps": 500}'
+init = ''                   # start from a model: 'default' (the shipped one), a version or a model folder; '' → from scratch
 smoke = bool(os.environ.get('IN_TEST'))  # a seconds-long run on data/fixtures (what the tests run)
 
 # %%
@@ -66,11 +69,14 @@ from cellnet.learner import (experiment_configs, project_root, load_train_images
                              evaluate_model, save_model, plot_history, plot_predictions, plot_count_errors)
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason, write_quality
+from cellnet.release import SHIPPED_MODEL, init_model, load_verified
 
 root = project_root()
 over = json.loads(overrides) if isinstance(overrides, str) else dict(overrides)
 if smoke: over = {'data': ['fixtures'], 'steps': 4, 'crop': 64, 'batch': 2, 'eval_every': 2, 'checkpoint_every': 2,
                   'folds': 2, **over}
+if init:   # the model's folder, checked as counting checks it ('default': the one inside the package)
+    over['init'] = str(load_verified(SHIPPED_MODEL).path if init == 'default' else init_model(init).path)
 cfgs = experiment_configs(experiment, over)
 if smoke and results_root == 'results/train': results_root = tempfile.mkdtemp(prefix='cellnet-smoke-')  # keep results/ for real runs
 run = Path(run_dir) if run_dir else make_run_dir(root / results_root, experiment, mode)

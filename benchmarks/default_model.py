@@ -2,6 +2,7 @@
 
     python benchmarks/default_model.py        # about a minute on 2 cores
     python benchmarks/default_model.py --centre-radius 0   # centres at the peak pixels
+    python benchmarks/default_model.py --model DIR         # a candidate default instead of the shipped one
 
 These are its own training images, so the figures show what the model has learnt and guard against a broken release or
 a regression in counting (tiling, peaks); they are not a held-out evaluation (hela.py, release_kfold.py are). Each image is
@@ -19,9 +20,10 @@ from cellnet.release import init_model
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--centre-radius', type=int, default=None, help="as cellnet count's (default: the model's)")
+    ap.add_argument('--model', default=None, metavar='DIR', help='another model folder (a candidate default)')
     a = ap.parse_args()
     t0 = time.time()
-    model = init_model()
+    model = init_model(a.model)
     if a.centre_radius is not None:
         model.config = dataclasses.replace(model.config, peaks={**model.config.peaks, 'centre_radius': a.centre_radius})
     print(f'model {model.version} ({model.config.model["encoder"]}), count = {model.config.count}, '

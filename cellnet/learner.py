@@ -56,11 +56,7 @@ EXPERIMENTS = {
     # a model for microscopes it was not trained on: median/MAD scaling, trained longer, two networks averaged (see
     # "Ensembles"); count with it as measured: `cellnet count --relative-threshold --tta-d4`
     'unseen_microscope': {'normalize': {'mad': [15, 45]}, 'steps': 4000, 'members': 2},
-    # the shipped model's: cells at 14 px (σ, mask radius and peak settings scaled with them) are counted 2× faster
-    # than at 20 px and better (see "Why these defaults")
-    'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200,
-                'cell_diameter': 14.0, 'sigma': 2.1, 'radius': 17,
-                'peaks': {'min_distance': 6, 'radius': 6, 'threshold': 0.4, 'centre_radius': 11}},
+    'release': {'steps': 3000, 'crop': 224, 'batch': 6, 'aug.scale': [0.6, 1.6], 'eval_every': 400, 'checkpoint_every': 200},
     # a released model adapted to your images (see "Adapting a model"): `init` names it; few steps at a lower rate
     'adapt': {'steps': 300, 'lr': 1e-3, 'eval_every': 100, 'checkpoint_every': 100},
 }

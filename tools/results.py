@@ -21,8 +21,7 @@ BENCH = ROOT / 'results' / 'bench'
 
 BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'hela': 'python benchmarks/hela.py --folds 2 --threads 1',
-    'release_kfold': ('python benchmarks/release_kfold.py --folds 2 --threads 1 --set cell_diameter=14 --set sigma=2.1 '
-                      '--set radius=17 --set \'peaks={"min_distance":6,"radius":6,"threshold":0.4,"centre_radius":11}\''),
+    'release_kfold': 'python benchmarks/release_kfold.py --folds 2 --threads 1',
     'usiigaci_sparse': 'python benchmarks/usiigaci_sparse.py --steps 2400 --threads 1 --cell-size per-image',
     'cross': 'python benchmarks/cross.py --experiment unseen_microscope --cell-size per-image --threads 1',
     'vgg': 'python benchmarks/vgg.py --experiment overlapping --draws 5 --threads 1',

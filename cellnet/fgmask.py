@@ -13,10 +13,10 @@ from PIL import Image
 from .io import CellnetError, load_image, normalize_image, atomic_write, save_npy, save_json
 
 # %% auto 0
-__all__ = ['FEATURES', 'LIVE', 'DEAD', 'BACKGROUND', 'UNCERTAIN', 'SAMPLE_RADIUS', 'BG_DISTANCE', 'BG_SAMPLES', 'MIN_POINTS',
-           'MISS_FRACTION', 'THRESHOLD_RANGE', 'OBJECT_FRACTION', 'BISECTION_STEPS', 'FIT_SEED', 'FgMaskError',
-           'raw_features', 'background_units', 'features', 'FgMaskModel', 'as_points', 'fit_fgmask', 'check_fgmask',
-           'overlay', 'write_fgmasks']
+__all__ = ['FEATURES', 'MIN_AWAY', 'LIVE', 'DEAD', 'BACKGROUND', 'UNCERTAIN', 'SAMPLE_RADIUS', 'BG_DISTANCE', 'BG_SAMPLES',
+           'MIN_POINTS', 'MISS_FRACTION', 'THRESHOLD_RANGE', 'OBJECT_FRACTION', 'BISECTION_STEPS', 'FIT_SEED',
+           'AWAY_SPACING', 'FALLBACK', 'FgMaskError', 'raw_features', 'background_units', 'features', 'FgMaskModel',
+           'as_points', 'away_from', 'fit_fgmask', 'check_fgmask', 'overlay', 'write_fgmasks']
 
 # %% ../nbs/03_fgmask.ipynb
 class FgMaskError(CellnetError):
@@ -56,10 +56,11 @@ def raw_features(img) -> np.ndarray:
                      np.log(ndi.gaussian_filter(dev, 1.5, truncate=3) + _EPS)]).astype(np.float32)
 
 # %% ../nbs/03_fgmask.ipynb
-def background_units(f, bins: int = 128) -> tuple[float, float]:
-    """`(mode, spread)` of the background peak of feature map `f`: the histogram's mode, and its half width at
-    half height on the low side, as a Gaussian σ (HWHM / 1.1774). A flat map gives spread 0."""
-    s = f[::2, ::2].ravel()
+def background_units(f, where=None, bins: int = 128) -> tuple[float, float]:
+    """`(mode, spread)` of the background peak of feature map `f` (on its pixels where `where`, a boolean map, is
+    True): the histogram's mode, and its half width at half height on the low side, as a Gaussian σ (HWHM / 1.1774).
+    A flat map gives spread 0."""
+    s = f[::2, ::2].ravel() if where is None else f[::2, ::2][where[::2, ::2]]
     lo, hi = np.percentile(s, [0.5, 99.5])
     if hi - lo < 1e-6: return float(np.median(s)), 0.0
     h, e = np.histogram(s, bins, (lo, hi))
@@ -70,11 +71,16 @@ def background_units(f, bins: int = 128) -> tuple[float, float]:
     return float(c[k]), float((c[k] - (c[left[-1]] if len(left) else lo)) / 1.1774)
 
 # %% ../nbs/03_fgmask.ipynb
-def features(img) -> np.ndarray:
-    "`raw_features` in this image's background units: (f − background mode) / background spread."
+MIN_AWAY = 0.02   # the fraction of an image that must lie away from its annotated cells for the background to be read there
+
+def features(img, away=None) -> np.ndarray:
+    """`raw_features` in this image's background units: (f − background mode) / background spread, read on the pixels
+    `away` from the annotated cells (a boolean map, see `away_from`) where they are at least `MIN_AWAY` of the image,
+    else on all: in a field dense with cells the commonest texture is the cells', not the background's."""
     F = raw_features(img)
+    where = away if away is not None and away.mean() >= MIN_AWAY else None
     for f in F:
-        mode, spread = background_units(f)
+        mode, spread = background_units(f, where)
         f -= mode
         f /= max(spread, 0.01)  # a flat image (spread 0) gives all-zero features, not inf
     return F
@@ -127,9 +133,9 @@ class FgMaskModel:
                 raise FgMaskError(f'FgMaskModel: {k} must be a finite number' + ('' if signed else ' ≥ 0') + f', not {v!r}')
         self.weights = [float(x) for x in w / w.sum()]
 
-    def score(self, img) -> np.ndarray:
-        "Foreground score (H×W float32, in background spreads)."
-        return np.tensordot(np.asarray(self.weights, np.float32), features(img), 1)
+    def score(self, img, points=None) -> np.ndarray:
+        "Foreground score (H×W float32, in background spreads; the background read away from `points`' cells, if given)."
+        return np.tensordot(np.asarray(self.weights, np.float32), features(img, None if points is None else away_from(points, np.shape(img))), 1)
 
     def clean(self, score) -> np.ndarray:
         "The mask (uint8, 1 = foreground) from a score map: threshold, close, fill small holes, grow/shrink, drop specks."
@@ -138,9 +144,9 @@ class FgMaskModel:
         m = _dilate(m, self.margin) if self.margin >= 0 else _erode(m, -self.margin)
         return _drop_small(m, self.object_min).astype(np.uint8)
 
-    def predict(self, img) -> np.ndarray:
-        "Foreground mask of `img` (raw or normalised H×W): uint8 H×W, 1 = foreground."
-        return self.clean(self.score(img))
+    def predict(self, img, points=None) -> np.ndarray:
+        "Foreground mask of `img` (raw or normalised H×W; its N×3 `points`, if any): uint8 H×W, 1 = foreground."
+        return self.clean(self.score(img, points))
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -192,6 +198,20 @@ THRESHOLD_RANGE = (3.0, 12.0)   # background spreads: below, noise passes; above
 OBJECT_FRACTION = 0.25   # object_min = this × the small objects' area per point (about a cell): dust is much smaller
 BISECTION_STEPS = 6      # the threshold to (12 − 3) / 2⁶ ≈ 0.14 spreads; each step cleans every score map again
 FIT_SEED = 0             # the background samples are drawn at random: the same fit every time
+
+AWAY_SPACING = 1.5      # × the clicks' median spacing: "far" from a click is about a cell beyond its neighbours
+
+def away_from(points, shape) -> np.ndarray | None:
+    """The pixels far from every annotated cell of `points` (N×3): farther than `AWAY_SPACING` × the clicks' median
+    nearest-neighbour spacing (`BG_DISTANCE` for a single click). None where it has no cells."""
+    from scipy.spatial import cKDTree
+    p = as_points(points)
+    fg = p[p[:, 2] != BACKGROUND]
+    if not len(fg): return None
+    far = AWAY_SPACING * float(np.median(cKDTree(fg[:, :2]).query(fg[:, :2], 2)[0][:, 1])) if len(fg) > 1 else BG_DISTANCE
+    near = np.ones(shape, bool)
+    near[_pixels(fg, shape)] = False
+    return ndi.distance_transform_edt(near) > far
 
 def _logistic(X, y, l2=1e-3, iters=25):
     "Class-balanced L2 logistic regression by Newton's method: weights (without the bias)."
@@ -328,6 +348,9 @@ def overlay(img, mask, points=None) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 # %% ../nbs/03_fgmask.ipynb
+FALLBACK = ('background read away from the clicks: the whole image, dense with cells, gave a mask that missed them; '
+            'check the overlay')
+
 def _load_cached_model(path: Path):
     try: d = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e: raise FgMaskError(f'{path}: unreadable foreground-mask model ({e})') from None
@@ -348,13 +371,18 @@ def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None
         model = fit_fgmask((load_image(images[k]) for k in readable), [pts[k] for k in readable])
     for k in readable:
         img = load_image(images[k])
-        mask = model.predict(img)
+        mask, fallback = model.predict(img), None
         problems = check_fgmask(mask, pts[k])
+        if any('outside the mask' in q for q in problems):   # a field dense with cells: read its background away from them
+            alt = model.predict(img, pts[k])
+            if len(check_fgmask(alt, pts[k])) < len(problems):
+                mask, problems, fallback = alt, check_fgmask(alt, pts[k]), FALLBACK
         save_npy(cache/'fgmasks'/f'{k}.npy', mask)
         buf = io.BytesIO()
         Image.fromarray(overlay(img, mask, pts[k])).save(buf, format='PNG')
         atomic_write(cache/'fgmasks'/f'{k}.png', buf.getvalue())
-        report[k] = {'status': 'BAD' if problems else 'ok', 'problems': problems, 'foreground': round(float(mask.mean()), 4)}
+        report[k] = {'status': 'BAD' if problems else 'ok', 'problems': problems, 'foreground': round(float(mask.mean()), 4),
+                     **({'fallback': fallback} if fallback else {})}
     report = {k: report[k] for k in images}
     save_json(model_file, {'model': model.to_dict(), 'images': report})
     return {k: v['status'] for k, v in report.items()}

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, result_name, write_result
+from cellnet.fgmask import _pixels
 from cellnet.microscopes import VARIANTS, make_microscope
 from cellnet.prepare import prepare, load_prepared
 from cellnet.quality import exclusion_reason
@@ -24,9 +25,7 @@ from cellnet.quality import exclusion_reason
 def inside(sample) -> tuple[int, int]:
     "(annotated centres inside the sample's mask, all its annotated centres)."
     p = sample.points[sample.points[:, 2] == 1]
-    H, W = sample.fgmask.shape
-    r, c = np.clip(p[:, 1].astype(int), 0, H - 1), np.clip(p[:, 0].astype(int), 0, W - 1)
-    return int(sample.fgmask[r, c].astype(bool).sum()), len(p)
+    return int(sample.fgmask[_pixels(p, sample.fgmask.shape)].astype(bool).sum()), len(p)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

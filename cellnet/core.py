@@ -367,8 +367,9 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
                 resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
     """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
     finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv (by a thread, while
-    the next image is counted); counts.json and run.json at the end, or when interrupted. Run again, it continues: images already in counts.csv are not counted again
-    (`overwrite`: start afresh; `resume`: continue although the images differ). Files inside `out` are never counted.
+    the next image is counted); counts.json and run.json at the end, or when interrupted. Run again, it continues:
+    images already in counts.csv are not counted again (`overwrite`: start afresh; `resume`: continue although the
+    images differ). Files inside `out` are never counted.
     `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
     (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
     unsized image. A part of a larger run (`cellnet count --slurm`) gives the `keys` its files have in the whole and

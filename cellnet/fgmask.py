@@ -135,7 +135,8 @@ class FgMaskModel:
 
     def score(self, img, points=None) -> np.ndarray:
         "Foreground score (H×W float32, in background spreads; the background read away from `points`' cells, if given)."
-        return np.tensordot(np.asarray(self.weights, np.float32), features(img, None if points is None else away_from(points, np.shape(img))), 1)
+        away = None if points is None else away_from(points, np.shape(img))
+        return np.tensordot(np.asarray(self.weights, np.float32), features(img, away), 1)
 
     def clean(self, score) -> np.ndarray:
         "The mask (uint8, 1 = foreground) from a score map: threshold, close, fill small holes, grow/shrink, drop specks."
@@ -375,8 +376,9 @@ def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None
         problems = check_fgmask(mask, pts[k])
         if any('outside the mask' in q for q in problems):   # a field dense with cells: read its background away from them
             alt = model.predict(img, pts[k])
-            if len(check_fgmask(alt, pts[k])) < len(problems):
-                mask, problems, fallback = alt, check_fgmask(alt, pts[k]), FALLBACK
+            alt_problems = check_fgmask(alt, pts[k])
+            if len(alt_problems) < len(problems):
+                mask, problems, fallback = alt, alt_problems, FALLBACK
         save_npy(cache/'fgmasks'/f'{k}.npy', mask)
         buf = io.BytesIO()
         Image.fromarray(overlay(img, mask, pts[k])).save(buf, format='PNG')

@@ -133,7 +133,8 @@ def _start_from(cfg: dict, changes: dict) -> dict:
                            f"drop the setting(s) {', '.join(fixed)}")
     if base.model.get('members', 1) != 1:
         raise CellnetError(f"{cfg['init']}: an ensemble of {base.model['members']} networks cannot be adapted; start from one network")
-    kept = {k: copy.deepcopy(getattr(base, k)) for k in ('sigma', 'peaks', 'count') if not any(c.split('.')[0] == k for c in changes)}
+    asked = {c.split('.')[0] for c in changes}
+    kept = {k: copy.deepcopy(getattr(base, k)) for k in ('sigma', 'peaks', 'count') if k not in asked}
     return {**cfg, **{k: copy.deepcopy(getattr(base, k)) for k in _NETWORK_SETTINGS}, **kept, 'init': str(cfg['init'])}
 
 # %% ../nbs/12_learner.ipynb

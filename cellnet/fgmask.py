@@ -359,7 +359,8 @@ def _load_cached_model(path: Path):
     return FgMaskModel.from_dict(d['model'], str(path))
 
 def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None = None, refit: bool = False) -> dict:
-    "Fit (or reuse) a model, write each image's mask and overlay under `out_dir/cache`: `{id: 'ok' | 'BAD'}`."
+    """Fit (or reuse) a model, write each image's mask and overlay under `out_dir/cache`: the report of each image,
+    `{id: {'status': 'ok' | 'BAD', 'problems': [...], 'foreground': fraction, 'fallback': why (only where used)}}`."""
     cache = Path(out_dir)/'cache'
     model_file = cache/'fgmask_model.json'
     pts = {k: as_points(points.get(k), f'points of {k}') for k in images}
@@ -387,4 +388,4 @@ def write_fgmasks(images: dict, points: dict, out_dir, model: FgMaskModel | None
                      **({'fallback': fallback} if fallback else {})}
     report = {k: report[k] for k in images}
     save_json(model_file, {'model': model.to_dict(), 'images': report})
-    return {k: v['status'] for k, v in report.items()}
+    return report

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from .io import CellnetError, atomic_write, save_json, load_image, normalize_image, temp_dir_for
+from .quality import uses_fgmask
 from .model import DEFAULT_MODEL, build_model, Members, DensityModel, export_onnx
 from .predict import ModelConfig, Predictor, read_config, torch_run, scaled_density, count_density, rescale
 
@@ -201,7 +202,8 @@ def load_train_images(samples, recipe: Recipe, dataset: str) -> list[TrainImage]
     out = []
     for s in samples:
         img = normalize_image(load_image(s.image_path), **recipe.config.normalize)
-        img, pts, fg = rescale(img, np.asarray(s.points, np.float32).reshape(-1, 3), factor, s.fgmask)
+        mask = s.fgmask if uses_fgmask(s.annotation_status, s.fgmask_status) else None
+        img, pts, fg = rescale(img, np.asarray(s.points, np.float32).reshape(-1, 3), factor, mask)
         out.append(TrainImage(s.id, img, pts, fg, s.annotation_status, dataset, factor, info['tol']))
     return out
 

@@ -15,7 +15,7 @@ from .quality import exclusion_reason, read_quality, update_quality, write_quali
 from .fgmask import write_fgmasks
 
 # %% auto 0
-__all__ = ['LABEL_NAMES', 'infer_status', 'prepare', 'format_summary', 'prepare_cli', 'Sample', 'load_prepared']
+__all__ = ['LABEL_NAMES', 'NOTE_PREFIX', 'infer_status', 'prepare', 'format_summary', 'prepare_cli', 'Sample', 'load_prepared']
 
 # %% ../nbs/04_prepare.ipynb
 def infer_status(points: np.ndarray | None, skipped: bool = False) -> str:
@@ -34,6 +34,19 @@ def _image_ids(data_dir: Path) -> dict[str, Path]:
         if f.stem in ids: raise AnnotationError(f'{f}: has the same id {f.stem!r} as {ids[f.stem].name}; rename one')
         ids[f.stem] = f
     return ids
+
+# %% ../nbs/04_prepare.ipynb
+NOTE_PREFIX = 'prepare: '
+
+def _note_masks(table: dict, masks: dict):
+    """Write why a mask is BAD or came from a fallback into `notes` of `table`'s rows (`masks`: `write_fgmasks`'s reports
+    by image name); prepare's own notes (starting with `NOTE_PREFIX`) are replaced each run, a person's are kept."""
+    for im, r in table.items():
+        if im not in masks or (r.get('notes') and not r['notes'].startswith(NOTE_PREFIX)): continue
+        m = masks[im]
+        why = ('; '.join(m['problems']) if m['status'] == 'BAD' else '') or m.get('fallback', '')
+        note = NOTE_PREFIX + f"foreground mask {m['status']}: {why}" if why else ''
+        if note or r.get('notes'): r['notes'] = note
 
 # %% ../nbs/04_prepare.ipynb
 def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS, errors: str = 'skip',
@@ -64,11 +77,12 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
     for stale in sorted(cache.glob('*.npy')) if cache.is_dir() else []:
         if stale.stem not in merged: stale.unlink()
     save_json(out/'cache'/'annotators.json', annotators, sort_keys=True)
-    if fgmasks:  # OUT/cache/fgmasks/<id>.npy + .png overlays; the automatic check fills `fgmask_status` where blank
-        for id, st in write_fgmasks(ids, merged, out).items(): inferred[ids[id].name]['fgmask_status'] = st
+    masks = write_fgmasks(ids, merged, out) if fgmasks else {}   # OUT/cache/fgmasks/<id>.npy + .png overlays
+    for id, r in masks.items(): inferred[ids[id].name]['fgmask_status'] = r['status']   # where blank
     q = out/'data_quality.csv' if (out/'data_quality.csv').exists() else data_dir/'data_quality.csv'
     old = read_quality(q) if q.exists() else {}
     table = update_quality(old, inferred)
+    if fgmasks: _note_masks(table, {ids[id].name: r for id, r in masks.items()})
     write_quality(out/'data_quality.csv', table)
     names = {f.name for f in ids.values()}
     gone = [im for im in table if im not in names]
@@ -76,6 +90,12 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
     for im, r in table.items():
         if r['annotation_status'] == 'MISSING' and im in names and len(merged.get(Path(im).stem, ())):
             notes.append(f'{im}: annotation_status is MISSING but it now has points: clear the cell and re-run to infer it')
+    near_dots = [im for im, r in table.items() if im in names and r['annotation_status'] == 'sparse' and r['fgmask_status'] == 'BAD']
+    if near_dots:
+        notes.append(f'{len(near_dots)} sparse image(s) with a BAD foreground mask are trained near their dots only '
+                     f'({", ".join(near_dots[:5])}{", …" if len(near_dots) > 5 else ""}): look at {out/"cache"/"fgmasks"}/<image>.png '
+                     'and set fgmask_status to ok where the mask is right, annotation_status to fully where every cell '
+                     'is dotted, or add Background clicks on empty areas and run prepare again')
     labels_all = np.concatenate([np.zeros((0, 3))] + list(merged.values()))[:, 2]
     return {'data_dir': str(data_dir), 'out_dir': str(out), 'images': len(ids), 'annotated': len(merged),
             'points': {LABEL_NAMES[l]: int((labels_all == l).sum()) for l in LABEL_NAMES},
@@ -83,7 +103,7 @@ def prepare(data_dir, out_dir=None, radius: float = 10.0, labels: dict = LABELS,
             'inferred': sum(not old.get(im, {}).get('annotation_status') and r['annotation_status'] != ''
                             for im, r in table.items() if im in names),
             'training': sum(exclusion_reason(r['annotation_status'], r['fgmask_status']) is None
-                            for im, r in table.items() if im in names),
+                            for im, r in table.items() if im in names), 'near_dots': len(near_dots),
             'uncertain': uncertain, 'problems': [str(p) for p in problems], 'notes': notes}
 
 # %% ../nbs/04_prepare.ipynb
@@ -93,7 +113,8 @@ def format_summary(s: dict) -> str:
     st = ', '.join(f'{n} {k or "not reviewed"}' for k, n in sorted(s['annotation_status'].items()))
     lines = [f"{s['data_dir']} -> {s['out_dir']}",
              f"  images: {s['images']} ({s['annotated']} annotated), points: {pts or 'none'}",
-             f"  annotation_status: {st} ({s['inferred']} inferred now); {s['training']} image(s) usable for training"]
+             f"  annotation_status: {st} ({s['inferred']} inferred now); {s['training']} image(s) usable for training"
+             + (f" ({s['near_dots']} near their dots only)" if s.get('near_dots') else '')]
     if s['uncertain']:
         lines.append('  several annotators, share of uncertain points: ' +
                      ', '.join(f'{im} {u:.0%}' for im, u in sorted(s['uncertain'].items())))

@@ -10,7 +10,7 @@ from .io import DataQualityError, atomic_write
 
 # %% auto 0
 __all__ = ['ANNOTATION_STATUSES', 'FGMASK_STATUSES', 'QUALITY_COLUMNS', 'normalize_status', 'read_quality', 'write_quality',
-           'update_quality', 'exclusion_reason', 'training_images']
+           'update_quality', 'exclusion_reason', 'uses_fgmask', 'training_images']
 
 # %% ../nbs/02_quality.ipynb
 ANNOTATION_STATUSES = ('', 'empty', 'sparse', 'fully', 'MISSING', 'CONFLICT')
@@ -89,8 +89,11 @@ def exclusion_reason(annotation_status: str, fgmask_status: str = '') -> str | N
         if v not in _ALLOWED[col][0]: raise ValueError(f'{col} {v!r} is not one of {_ALLOWED[col][0]}')
     if annotation_status == '': return 'annotation not reviewed'
     if annotation_status in ('MISSING', 'CONFLICT'): return f'annotation {annotation_status}'
-    if fgmask_status == 'BAD' and annotation_status == 'sparse': return 'BAD foreground mask on a sparse annotation'
     return None
+
+def uses_fgmask(annotation_status: str, fgmask_status: str) -> bool:
+    "Whether training reads an image's foreground mask: only a sparse image needs one, and a `BAD` mask is not read."
+    return annotation_status == 'sparse' and fgmask_status != 'BAD'
 
 def training_images(table: dict[str, dict[str, str]]) -> list[str]:
     "The images of `table` that training may use (see `exclusion_reason`)."

@@ -88,12 +88,15 @@ print(f'run folder: {run}  ({len(cfgs)} configuration(s))')
 # %% [markdown]
 # ## Data
 # Each data set is prepared once (`cellnet prepare`: points, annotators, foreground masks, data_quality.csv) into
-# `data/sets/<name>/`, then the images the selection rule admits are loaded at the working cell size.
+# `data/sets/<name>/` (a folder of yours that you prepared in place is read as it is), then the images the selection
+# rule admits are loaded at the working cell size.
 
 # %%
 def data_dirs(name):
     if name == 'fixtures': return root / 'data/fixtures', run / 'data/fixtures'   # never write into the repo's fixtures
-    return (root / data_root / name), root / 'data/sets' / name
+    src = root / data_root / name
+    if (src / 'cache/annotators.json').exists(): return src, src   # your own folder, prepared in place (`cellnet prepare`)
+    return src, root / 'data/sets' / name                           # the shared sets are read-only: prepared here
 
 images = []
 for name in dict.fromkeys(n for c in cfgs for n in c.data):

@@ -67,7 +67,7 @@ def _field(sample, key: str, default=None):
     "`sample[key]` of a mapping, `sample.key` of an object."
     return sample.get(key, default) if isinstance(sample, Mapping) else getattr(sample, key, default)
 
-def make_training_example(sample, size: int, sigma: float, radius: float = 24, rng: np.random.Generator | None = None,
+def make_training_example(sample, size: int, sigma: float, radius: float = 10, rng: np.random.Generator | None = None,
                           aug: Mapping | None = None, bias: float = 0.5):
     "A random crop of `sample` → `(x, y, mask, points)`: image, heatmap and loss mask (1×size×size float32), crop points."
     rng = np.random.default_rng() if rng is None else rng

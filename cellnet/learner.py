@@ -27,7 +27,7 @@ __all__ = ['DEFAULTS', 'EXPERIMENTS', 'LIST_VALUED', 'DATASETS', 'Recipe', 'expe
 DEFAULTS = dict(
     data=['hela-phc', 'usiigaci'],   # data sets under data/sets/ (their images in data_root)
     sigma=3.0,                       # px, σ of the unit-mass Gaussian at each cell (see "Choosing the recipe")
-    radius=24,                       # px, foreground around annotated points where sparse images get loss
+    radius=10,                       # px, around each click of a sparse image, where its loss applies: a cell's radius
     crop=256, batch=8, steps=2000, lr=4e-3, weight_decay=1e-4, seed=0,
     members=1,                       # > 1: that many networks, seeds seed, seed+1, …, used as one (see "Ensembles")
     loss='mse', loss_params={},      # a count term slowed localisation down (see "Choosing the recipe")

@@ -63,7 +63,7 @@ def disks(shape: tuple[int, int], xy, radius: float) -> np.ndarray:
 
 # %% ../nbs/05_target.ipynb
 def loss_mask(shape: tuple[int, int], points, fgmask: np.ndarray | None = None, status: str = 'sparse',
-              radius: float = 24, uncertain_radius: float | None = None) -> np.ndarray:
+              radius: float = 10, uncertain_radius: float | None = None) -> np.ndarray:
     "Float32 `H×W` in {0, 1}: 1 where the target is known, for an image with `annotation_status` `status`."
     if status not in TRAINABLE_STATUSES:
         raise DataQualityError(f"annotation_status {status!r} cannot be trained on (trainable: {', '.join(TRAINABLE_STATUSES)})")

@@ -297,9 +297,9 @@ def _crop_corners(H: int, W: int, h: int, w: int) -> list[tuple[int, int]]:
               for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
     return list(dict.fromkeys(spots))   # a crop as large as the image is one crop
 
-def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> float:
-    """Median centre score (cells) of a central crop of `norm` seen as having cells of `diameter` px (NaN: < 5 centres);
-    `around`: of it and four more crops around the centres of the image's quadrants, pooled."""
+def _centre_scores(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> list[float]:
+    """The centre scores (cells) `model` finds in a central crop of `norm` seen as having cells of `diameter` px;
+    `around`: in it and four more crops around the centres of the image's quadrants, pooled."""
     c, (H, W) = model.config, norm.shape
     f = c.cell_diameter / diameter
     h, w = min(H, round(side / f)), min(W, round(side / f))
@@ -307,21 +307,29 @@ def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, arou
     for y0, x0 in _crop_corners(H, W, h, w)[:5 if around else 1]:
         crop = norm[y0:y0 + h, x0:x0 + w]
         scores += list(find_peaks(scaled_density(rescale(crop, None, f)[0], model), **c.peaks)[1])
+    return scores
+
+def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> float:
+    "Median of `_centre_scores` (NaN: fewer than 5 centres)."
+    scores = _centre_scores(norm, model, diameter, side, around)
     return float(np.median(scores)) if len(scores) >= 5 else float('nan')
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
     """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
     the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`, on a central crop, or where
-    that finds none, on it and four crops around it pooled; None if neither finds one."""
+    that finds none, on it and four crops around it pooled. Where neither crosses, the assumed diameter at which the
+    pooled crops hold the most centres (at least 5); None if no diameter has 5."""
     d = model.config.cell_diameter * np.asarray(steps, float)
     for around in (False, True):
-        m = [_median_mass(norm, model, d[0], side, around) - 1]
+        scores = [_centre_scores(norm, model, d[0], side, around)]
         for i in range(len(d) - 1):   # in order, stopping at the first crossing: the larger diameters cannot change it
-            m.append(_median_mass(norm, model, d[i + 1], side, around) - 1)
-            if np.isfinite(m[i]) and np.isfinite(m[i + 1]) and (m[i] < 0) != (m[i + 1] < 0):
-                t = m[i] / (m[i] - m[i + 1])                          # linear in log diameter
+            scores.append(_centre_scores(norm, model, d[i + 1], side, around))
+            m = [float(np.median(s)) - 1 if len(s) >= 5 else float('nan') for s in scores[-2:]]
+            if np.isfinite(m[0]) and np.isfinite(m[1]) and (m[0] < 0) != (m[1] < 0):
+                t = m[0] / (m[0] - m[1])                              # linear in log diameter
                 return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
-    return None
+    n = [len(s) for s in scores]   # no crossing: the centres' masses say nothing (a microscope unlike the model's own)
+    return float(d[int(np.argmax(n))]) if max(n) >= 5 else None
 
 # %% ../nbs/09_predict.ipynb
 def peak_settings(model, **changes) -> dict:

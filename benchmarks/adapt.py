@@ -12,7 +12,9 @@ foreground masks are fitted from those clicks alone, and the images are trained 
 On those clicks: `adapt` (the adapt recipe from the base model, on the clicks alone), `adapt + source` (the same, the
 source set's images mixed in), `scratch` (the default recipe from random weights, `--scratch-steps` steps). Each model is
 saved and counted as `cellnet count` runs it (cell size estimated per image) on the target's images that were not
-clicked: F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds.
+clicked: F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds;
+and the same counted at the set's cell size (HeLa 16 px, Usiigaci 58 px: what the clicks were trained at, which a user
+who adapts has given), `f1_at_size` and `count_rel_at_size`.
 Goals (issue 28), with at most 10 minutes of training on 2 cores: Usiigaci F1 ≥ 0.85, HeLa F1 ≥ 0.95, count error ≤ 10 %.
 Writes results/bench/adapt.json (with the options that differ from the defaults in its name)."""
 import argparse, dataclasses, json, sys, tempfile, time
@@ -44,11 +46,14 @@ def clicks(target: str, names: list[str], fraction: float, seed: int, out: Path)
     return out
 
 def scored(model_dir: Path, target: str, test) -> dict:
-    "The model in `model_dir` counted as `cellnet count` runs it on the `test` samples of `target`."
-    s = count_scores(init_model(model_dir), [x.id for x in test], [load_image(x.image_path) for x in test],
-                     [x.points for x in test], DATASETS[target]['tol'], 'auto')
+    """The model in `model_dir` counted as `cellnet count` runs it on the `test` samples of `target` (cell size estimated
+    per image), and counted at the set's cell size, the one its clicks were trained at (`*_at_size`)."""
+    model, images = init_model(model_dir), [load_image(x.image_path) for x in test]
+    s, g = (count_scores(model, [x.id for x in test], images, [x.points for x in test], DATASETS[target]['tol'], size)
+            for size in ('auto', DATASETS[target]['cell_diameter']))
     return dict(f1=s['f1'], precision=s['precision'], recall=s['recall'], count_rel=s['errors']['count']['rel'],
-                count_mae=s['errors']['count']['mae'], diameter_median=float(np.median(s['diameters'])))
+                count_mae=s['errors']['count']['mae'], diameter_median=float(np.median(s['diameters'])),
+                f1_at_size=g['f1'], count_rel_at_size=g['errors']['count']['rel'])
 
 def trained_model(cfg, images, a, name: str) -> tuple[Path, float]:
     """Train (or reuse from --run-dir) `cfg` on `images`, calibrate and save it: (its model folder, seconds of training
@@ -103,7 +108,8 @@ def main():
                 model, secs = trained_model(cfg, ims, a, f'{user}-{kind.replace(" + ", "-")}')
                 r = rows[f'{target}: {kind}, {n} image(s), {round(100 * frac)} % of the clicks'] = dict(
                     scored(model, target, test), train_s=secs, clicks=int(sum(len(t.points) for t in ims if t.dataset == user)))
-                print(f"  {kind:<15} {n} image(s), {frac:.0%}: F1 {r['f1']:.3f}, count error {r['count_rel']:.1%}, "
+                print(f"  {kind:<15} {n} image(s), {frac:.0%}: F1 {r['f1']:.3f}, count error {r['count_rel']:.1%} "
+                      f"(at the set's size {r['f1_at_size']:.3f}, {r['count_rel_at_size']:.1%}), "
                       f"{r['train_s']:.0f} s ({r['clicks']} clicks)", flush=True)
     write_result(result_name(__file__, a, ap, unscored={'threads', 'run_dir'}), rows, t0)
 

@@ -33,7 +33,8 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'fgmask': 'python benchmarks/fgmask.py',
     'fgmask_bounds': 'python benchmarks/fgmask_bounds.py',
     'cell_size': 'python benchmarks/cell_size.py',
-    'adapt': 'python benchmarks/adapt.py',
+    'adapt': 'python benchmarks/adapt.py --directions hela-phc:usiigaci --images 1 2 --fractions 0.3 --threads 1',
+    'adapt_reverse': 'python benchmarks/adapt.py --directions usiigaci:hela-phc --images 1 --fractions 0.3 --threads 1',
     'prepare_microscopes': 'python benchmarks/prepare_microscopes.py',
 }
 
@@ -63,12 +64,13 @@ SUMMARY = [
 ]
 
 HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
-           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP'}
+           'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP',
+           'f1_at_size': "F1 at the set's size", 'count_rel_at_size': "count error at the set's size"}
 
 def spec(column: str) -> str:
     "The format of a table column: scores to 3 decimals, errors in cells to 2, relative errors as percentages."
-    if column in ('f1', 'precision', 'recall', 'iou') or column.endswith('_f1'): return '.3f'
-    if column == 'rel' or column.endswith('_rel'): return '.1%'
+    if column in ('f1', 'precision', 'recall', 'iou') or column.endswith('_f1') or column.startswith('f1_'): return '.3f'
+    if column == 'rel' or column.endswith('_rel') or column.startswith('count_rel_'): return '.1%'
     if column in ('mae', 'mean', 'std', 'draws', 'mp_s', 'peak_gb') or column.endswith(('_mae', '_s', '_mp')): return '.2f'
     return '.3g'
 

@@ -8,8 +8,10 @@ Each variant of `cellnet.microscopes.VARIANTS` (JPEG, rescaled 0.4×–2.5×, ga
 an EVOS-like camera) is applied to `--images` annotated images of HeLa and of Usiigaci, written as a user's Label Studio
 folder with their clicks marked sparse, plus `--mosaics` dense 2048×1536 mosaics and one image with no cells
 (a flat field), and `prepare`d as a user's folder is. A row per set and variant: the images training may use (of all),
-how many of them only near their clicks (sparse with a BAD mask: since 2d78ae5 these are trained, not left out), the annotated centres inside the fitted masks (pooled), the foreground fraction (median over the images with cells)
-and the masks' statuses. Goals (issue 28): at least one usable image per set with its mask (not near its clicks only), ≥ 99 % of the centres inside.
+how many of them only near their clicks (sparse with a BAD mask: since 2d78ae5 these are trained, not left out), the
+annotated centres inside the fitted masks (pooled), the foreground fraction (median over the images with cells) and the
+masks' statuses. Goals (issue 28): at least one usable image per set with its mask (not near its clicks only), ≥ 99 %
+of the centres inside.
 Writes results/bench/prepare_microscopes.json."""
 import argparse, sys, tempfile, time
 from collections import Counter
@@ -48,11 +50,12 @@ def main():
             near_dots = [x for x in usable if x.annotation_status == 'sparse' and x.fgmask_status == 'BAD']
             ins = np.array([inside(x) for x in samples if x.fgmask is not None and (x.points[:, 2] == 1).any()]).reshape(-1, 2)
             fg = [float(x.fgmask.astype(bool).mean()) for x in samples if x.fgmask is not None and len(x.points)]
-            rows[f'{s}, {v}'] = dict(images=len(samples), usable=len(usable), near_dots=len(near_dots), inside=float(ins[:, 0].sum() / max(1, ins[:, 1].sum())),
-                                     centres=int(ins[:, 1].sum()), foreground=float(np.median(fg)) if fg else None,
+            rows[f'{s}, {v}'] = dict(images=len(samples), usable=len(usable), near_dots=len(near_dots),
+                                     inside=float(ins[:, 0].sum() / max(1, ins[:, 1].sum())), centres=int(ins[:, 1].sum()), foreground=float(np.median(fg)) if fg else None,
                                      statuses=dict(Counter(x.fgmask_status or 'none' for x in samples)))
             r = rows[f'{s}, {v}']
-            print(f"{s:<9} {v:<13} usable {r['usable']}/{r['images']} ({r['near_dots']} near their clicks only), centres inside {r['inside']:.2%} of {r['centres']}, "
+            print(f"{s:<9} {v:<13} usable {r['usable']}/{r['images']} ({r['near_dots']} near their clicks only), "
+                  f"centres inside {r['inside']:.2%} of {r['centres']}, "
                   f"foreground {r['foreground']}, masks {r['statuses']} ({time.time() - t:.0f} s)", flush=True)
     write_result(result_name(__file__, a, ap), rows, t0)
 

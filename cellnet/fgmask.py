@@ -210,9 +210,13 @@ def away_from(points, shape) -> np.ndarray | None:
     fg = p[p[:, 2] != BACKGROUND]
     if not len(fg): return None
     far = AWAY_SPACING * float(np.median(cKDTree(fg[:, :2]).query(fg[:, :2], 2)[0][:, 1])) if len(fg) > 1 else BG_DISTANCE
+    return _farther_than(far, fg, shape)
+
+def _farther_than(distance: float, fg: np.ndarray, shape) -> np.ndarray:
+    "The pixels farther than `distance` from every point of `fg` (N×3, at least one)."
     near = np.ones(shape, bool)
     near[_pixels(fg, shape)] = False
-    return ndi.distance_transform_edt(near) > far
+    return ndi.distance_transform_edt(near) > distance
 
 def _logistic(X, y, l2=1e-3, iters=25):
     "Class-balanced L2 logistic regression by Newton's method: weights (without the bias)."
@@ -283,10 +287,9 @@ def fit_fgmask(images, points, **clean) -> FgMaskModel:
         pos_point.append(owner + n_fg)
         n_fg += len(fg)
         neg.append(Z[:, _near(bg, shape, SAMPLE_RADIUS)[0]].T)
-        mk = np.ones(shape, bool)
-        if len(fg): mk[_pixels(fg, shape)] = False
+        far = _farther_than(BG_DISTANCE, fg, shape) if len(fg) else np.ones(shape, bool)
         zm = Z.mean(0)
-        auto = np.flatnonzero(((ndi.distance_transform_edt(mk) > BG_DISTANCE) if len(fg) else mk).ravel() & (zm < np.median(zm)))
+        auto = np.flatnonzero(far.ravel() & (zm < np.median(zm)))
         neg.append(Z[:, rng.choice(auto, min(len(auto), BG_SAMPLES), replace=False)].T)
     pos, neg = np.concatenate(pos or [np.zeros((0, 3))]), np.concatenate(neg or [np.zeros((0, 3))])
     w = np.ones(len(FEATURES))

@@ -13,9 +13,9 @@ from .io import ModelError, normalize_image, resize
 from .peaks import find_peaks
 
 # %% auto 0
-__all__ = ['MODEL_API_VERSION', 'TTA', 'is_version', 'parse_version', 'check_api_version', 'ModelConfig', 'read_config',
-           'Predictor', 'torch_run', 'CellnetModel', 'predict_density', 'flip_average', 'tta_predict', 'rescale',
-           'estimate_cell_diameter', 'peak_settings', 'scaled_density', 'count_density', 'count_image']
+__all__ = ['MODEL_API_VERSION', 'TTA', 'MIN_CENTRES', 'is_version', 'parse_version', 'check_api_version', 'ModelConfig',
+           'read_config', 'Predictor', 'torch_run', 'CellnetModel', 'predict_density', 'flip_average', 'tta_predict',
+           'rescale', 'estimate_cell_diameter', 'peak_settings', 'scaled_density', 'count_density', 'count_image']
 
 # %% ../nbs/09_predict.ipynb
 MODEL_API_VERSION = 1
@@ -309,27 +309,32 @@ def _centre_scores(norm: np.ndarray, model, diameter: float, side: int = 384, ar
         scores += list(find_peaks(scaled_density(rescale(crop, None, f)[0], model), **c.peaks)[1])
     return scores
 
+MIN_CENTRES = 5   # fewer centres at a scale say nothing about the cells' size
+
+def _median_of(scores) -> float:
+    "The median centre score, NaN with fewer than `MIN_CENTRES` centres."
+    return float(np.median(scores)) if len(scores) >= MIN_CENTRES else float('nan')
+
 def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, around: bool = False) -> float:
-    "Median of `_centre_scores` (NaN: fewer than 5 centres)."
-    scores = _centre_scores(norm, model, diameter, side, around)
-    return float(np.median(scores)) if len(scores) >= 5 else float('nan')
+    "`_median_of` the `_centre_scores`."
+    return _median_of(_centre_scores(norm, model, diameter, side, around))
 
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
     """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
     the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`, on a central crop, or where
     that finds none, on it and four crops around it pooled. Where neither crosses, the assumed diameter at which the
-    pooled crops hold the most centres (at least 5); None if no diameter has 5."""
+    pooled crops hold the most centres (at least `MIN_CENTRES`); None if no diameter has as many."""
     d = model.config.cell_diameter * np.asarray(steps, float)
     for around in (False, True):
         scores = [_centre_scores(norm, model, d[0], side, around)]
         for i in range(len(d) - 1):   # in order, stopping at the first crossing: the larger diameters cannot change it
             scores.append(_centre_scores(norm, model, d[i + 1], side, around))
-            m = [float(np.median(s)) - 1 if len(s) >= 5 else float('nan') for s in scores[-2:]]
+            m = [_median_of(s) - 1 for s in scores[-2:]]
             if np.isfinite(m[0]) and np.isfinite(m[1]) and (m[0] < 0) != (m[1] < 0):
                 t = m[0] / (m[0] - m[1])                              # linear in log diameter
                 return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
     n = [len(s) for s in scores]   # no crossing: the centres' masses say nothing (a microscope unlike the model's own)
-    return float(d[int(np.argmax(n))]) if max(n) >= 5 else None
+    return float(d[int(np.argmax(n))]) if max(n) >= MIN_CENTRES else None
 
 # %% ../nbs/09_predict.ipynb
 def peak_settings(model, **changes) -> dict:

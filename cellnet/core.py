@@ -4,18 +4,19 @@
 
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
-import contextlib, csv, io, itertools, json, math, os, sys, time, warnings
+import collections, contextlib, csv, io, itertools, json, math, os, sys, time, warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
                         list_images, read_frames, unique_files, atomic_write, save_json, write_csv)
-from .predict import count_image, estimate_cell_diameter, peak_settings
+from .predict import _cores, count_image, estimate_cell_diameter, peak_settings
 from .release import init_model
 
 # %% auto 0
-__all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result', 'image_sources',
-           'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks', 'plot_file',
-           'complete_rows', 'count_inputs', 'folder_sizes', 'count_files', 'summary_text', 'count_cli']
+__all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'SMALL_IMAGE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result',
+           'image_sources', 'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks',
+           'plot_file', 'complete_rows', 'count_inputs', 'folder_sizes', 'count_files', 'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
@@ -135,25 +136,16 @@ def _diameter_for(cell_diameter, folder: str, sizes: dict):
     return 'auto' if cell_diameter == 'per-image' else cell_diameter
 
 # %% ../nbs/14_core.ipynb
-def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, **kw):
-    """Yield `(key, image, result or None, error or None)` per image, one at a time (memory does not grow with the
-    batch): each frame of a stack is an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN
-    or infinite pixels ignored. With `errors='skip'` a file that cannot be read, or an image too small, is yielded with
-    its error instead of raising it. `keys`: the files' keys (default `result_keys(files)`); images keyed in `done`
-    are passed over. `cell_diameter='auto'` (the default) estimates the cell size once per folder, on its first image
-    where one is found, and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is
-    filled in; `'per-image'` estimates it on every image."""
-    cell_diameter = kw.pop('cell_diameter', 'auto')
-    if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
-        raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
-    sizes = {} if sizes is None else sizes
-    for key, f in zip(keys or result_keys(files), files):
+def _images(files, keys, done, errors: str):
+    """Yield `(name, image, nonfinite, folder, error)` per image of `files` (each frame of a stack), those named in
+    `done` left out; with `errors='skip'` a file that cannot be read, or an image too small, comes with its error."""
+    for key, f in zip(keys, files):
         frames = _frames(f, key)
         try:
             first = next(frames)   # the file is read here: one that cannot be read fails now, before any of its frames
         except CellnetError as e:
             if errors == 'raise': raise
-            yield key, None, None, e
+            yield key, None, None, None, e
             continue
         for name, img, n_bad in itertools.chain([first], frames):
             if name in done: continue
@@ -161,12 +153,51 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
                 _checked(name, img)
             except CellnetError as e:
                 if errors == 'raise': raise
-                yield name, None, None, e
+                yield name, None, None, None, e
                 continue
-            res = count_image(img, model, cell_diameter=_diameter_for(cell_diameter, _folder(f), sizes), **kw)
-            if cell_diameter == 'auto' and res['size_estimated']:
-                sizes[_folder(f)] = res['cell_diameter']
-            yield name, img, dict(res, nonfinite=n_bad), None
+            yield name, img, n_bad, _folder(f), None
+
+# %% ../nbs/14_core.ipynb
+SMALL_IMAGE = 1024 * 1024   # px at the model's scale: an image up to this size goes to the workers
+
+def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, workers: int | None = None, **kw):
+    """Yield `(key, image, result or None, error or None)` per image, in the order of `files`: each frame of a stack is
+    an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN or infinite pixels ignored. With
+    `errors='skip'` a file that cannot be read, or an image too small, is yielded with its error instead of raising it.
+    `keys`: the files' keys (default `result_keys(files)`); images keyed in `done` are passed over.
+    `cell_diameter='auto'` (the default) estimates the cell size once per folder, on its first image where one is found,
+    and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is filled in;
+    `'per-image'` estimates it on every image. Small images (at most `SMALL_IMAGE` px at the model's scale) whose cell
+    size is known are counted `workers` at a time (default: one per core; as `model.per_worker` allows: a model without
+    it counts one image at a time); the others one by one on every core. At most `workers` + 1 images are held at once, so memory does not grow with the batch."""
+    cell_diameter = kw.pop('cell_diameter', 'auto')
+    if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
+        raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
+    sizes = {} if sizes is None else sizes
+    small_model, workers = model.per_worker(workers or _cores()) if hasattr(model, 'per_worker') else (model, 1)
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    pending = collections.deque()   # (name, image, nonfinite, result or its future, error), in order
+    def settle(keep: int):   # yield the oldest until `keep` remain
+        while len(pending) > keep:
+            name, img, n_bad, res, err = pending.popleft()
+            res = res.result() if isinstance(res, Future) else res
+            yield name, img, None if err else dict(res, nonfinite=n_bad), err
+    try:
+        for name, img, n_bad, folder, err in _images(files, keys or result_keys(files), done, errors):
+            d = None if err else _diameter_for(cell_diameter, folder, sizes)
+            if err is None and pool and d != 'auto' and img.size * (model.config.cell_diameter / (d or model.config.cell_diameter)) ** 2 <= SMALL_IMAGE:
+                pending.append((name, img, n_bad, pool.submit(count_image, img, small_model, cell_diameter=d, **kw), None))
+                yield from settle(workers)
+                continue
+            yield from settle(0)   # an error, a large image or a size to find: in order, after those before it
+            res = None if err else count_image(img, model, cell_diameter=d, **kw)
+            if res and cell_diameter == 'auto' and res['size_estimated']:
+                sizes[folder] = res['cell_diameter']
+            pending.append((name, img, n_bad, res, err))
+            yield from settle(0)
+        yield from settle(0)
+    finally:   # stopped early (an error, or the caller): images not yet started are dropped
+        if pool: pool.shutdown(wait=False, cancel_futures=True)
 
 # %% ../nbs/14_core.ipynb
 def check_cell_diameter(model, cell_diameter):
@@ -364,7 +395,8 @@ def _write_image(fpoints, fcounts, plots: Path | None, key: str, img: np.ndarray
 
 # %% ../nbs/14_core.ipynb
 def count_files(files, model, out, *, plots: bool = True, label_studio=None, log=None, recursive: bool = False,
-                resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, **settings) -> dict:
+                resume: bool = False, overwrite: bool = False, keys=None, cell_sizes=None, workers: int | None = None,
+                **settings) -> dict:
     """Count `files` (paths, folders: `image_sources`) with `model` into the folder `out`, streaming as each image
     finishes: its centres appended to points.csv, its picture to plots/, then its row to counts.csv (by a thread, while
     the next image is counted); counts.json and run.json at the end, or when interrupted. Run again, it continues:
@@ -373,9 +405,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     `label_studio`: also the centres as Label Studio pre-annotations in that file. `settings` go to `count_image`
     (cell_diameter, threshold, min_distance, tta, relative, centre_radius); `log` gets a line per skipped file or
     unsized image. A part of a larger run (`cellnet count --slurm`) gives the `keys` its files have in the whole and
-    the folders' `cell_sizes` found in it (`folder_sizes`). Returns run.json's content, with the per-image rows under
-    `table`."""
-    from concurrent.futures import ThreadPoolExecutor
+    the folders' `cell_sizes` found in it (`folder_sizes`). `workers`: small images counted at once (`iter_count`).
+    Returns run.json's content, with the per-image rows under `table`."""
     from tqdm.auto import tqdm
     from cellnet import __version__
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
@@ -405,7 +436,7 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
             done.add(row['image'])
     try:
         results = iter_count([f for f, _ in todo], model, errors='skip', keys=[k for _, k in todo], done=done, sizes=sizes,
-                             **settings)
+                             workers=workers, **settings)
         for key, img, res, err in tqdm(results, total=len(todo), unit='image', file=sys.stderr):
             if err is not None:
                 skipped[key] = str(err)

@@ -289,10 +289,12 @@ def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8,
     if values is not None:
         lo, hi = map(float, values)
         if not hi > lo: raise ValueError(f'normalize values: expected (low, high) with high > low, got {values!r}')
-        return (img - np.float32(lo)) * np.float32(1 / (hi - lo))
-    lo, hi = _mad_range(img, mad) if mad is not None else percentiles(img, [low, high])
-    if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
-    return (img - np.float32(lo)) * np.float32(1 / (hi - lo))   # float32 throughout: 8× faster than via float64
+    else:
+        lo, hi = _mad_range(img, mad) if mad is not None else percentiles(img, [low, high])
+        if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
+    out = np.subtract(img, np.float32(lo))   # float32 throughout (8× faster than via float64), scaled in place: one
+    out *= np.float32(1 / (hi - lo))         # pass less over the pixels, and no second copy (256 MB on 8000²)
+    return out
 
 # %% ../nbs/00_io.ipynb
 def resize(a: np.ndarray, shape: tuple[int, int], nearest: bool = False) -> np.ndarray:

@@ -163,6 +163,11 @@ class Predictor:
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode='reflect' if min(h, w) > 1 else 'edge')
         return np.ascontiguousarray(self._run(np.ascontiguousarray(x))[:, :, :h, :w])
 
+    def per_worker(self, workers: int):
+        """`(model, n)`: a model for `n` threads that each count their own image at once, `n` ≤ `workers`. Here itself
+        and 1: a torch network's call already spreads over every core, so a second caller would only wait."""
+        return self, 1
+
     def __repr__(self):
         return f'{type(self).__name__}({self.name!r}, version={self.version!r})'
 
@@ -181,9 +186,10 @@ def torch_run(net, model: dict):
 
 # %% ../nbs/09_predict.ipynb
 class CellnetModel(Predictor):
-    "A model folder (config checked) run by an inference backend: 'onnx' (onnxruntime, no torch) or 'torch'."
-    def __init__(self, path, backend: str = 'onnx'):
-        self.path, self.backend = Path(path), backend
+    """A model folder (config checked) run by an inference backend: 'onnx' (onnxruntime, no torch) or 'torch'.
+    `threads`: onnxruntime's threads for each call (None: every core this process may use)."""
+    def __init__(self, path, backend: str = 'onnx', threads: int | None = None):
+        self.path, self.backend, self.threads = Path(path), backend, threads or _cores()
         if not self.path.is_dir():
             raise ModelError(f'{self.path}: no such model folder')
         config = read_config(self.path)
@@ -195,7 +201,7 @@ class CellnetModel(Predictor):
     def _onnx(self):
         import onnxruntime as ort
         so = ort.SessionOptions()
-        so.intra_op_num_threads = _cores()
+        so.intra_op_num_threads = self.threads
         providers = [p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in ort.get_available_providers()]
         try:
             sess = ort.InferenceSession(str(self.path/'model.onnx'), so, providers=providers)
@@ -204,7 +210,15 @@ class CellnetModel(Predictor):
         names = [i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()]
         if names != (['image'], ['density']):
             raise ModelError(f'{self.path/"model.onnx"}: inputs/outputs are {names}, expected image -> density')
+        self.on_gpu = sess.get_providers()[0] != 'CPUExecutionProvider'
         return lambda x: sess.run(['density'], {'image': x})[0]
+
+    def per_worker(self, workers: int):
+        """`(model, n)` for `n` threads that each count their own image at once: on the CPU with onnxruntime, a
+        one-thread copy of this model and `workers`: a small image's call cannot keep several cores busy, and the steps
+        around the network (reading, peaks, the picture) then run beside the other workers' calls."""
+        if self.backend != 'onnx' or self.on_gpu or workers < 2: return self, 1
+        return CellnetModel(self.path, 'onnx', threads=1), workers
 
     def _torch_net(self, config: ModelConfig):
         "The network of weights.pt, on the GPU where there is one."
@@ -218,7 +232,8 @@ class CellnetModel(Predictor):
             net.load_state_dict(torch.load(w, map_location='cpu', weights_only=True))
         except Exception as e:
             raise ModelError(f'{w}: cannot load it into {m["arch"]}/{m["encoder"]} ({str(e).splitlines()[0]})') from None
-        return net.to('cuda' if torch.cuda.is_available() else 'cpu')
+        self.on_gpu = torch.cuda.is_available()
+        return net.to('cuda' if self.on_gpu else 'cpu')
 
     def __repr__(self):
         return f'CellnetModel({str(self.path)!r}, version={self.version!r}, backend={self.backend!r})'

@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 __all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'SAMPLE_PIXELS', 'RUN_MODES', 'CellnetError', 'ImageReadError', 'AnnotationError',
            'DataQualityError', 'ModelError', 'atomic_write', 'temp_dir_for', 'save_npy', 'save_json', 'write_csv',
            'fill_nonfinite', 'frame_name', 'split_frame_name', 'read_frames', 'load_image', 'list_images',
-           'unique_files', 'percentiles', 'normalize_image', 'resize', 'make_run_dir']
+           'unique_files', 'percentiles', 'intensity_range', 'normalize_image', 'resize', 'make_run_dir']
 
 # %% ../nbs/00_io.ipynb
 class CellnetError(Exception):
@@ -278,22 +278,29 @@ def _mad_range(img: np.ndarray, mad) -> tuple[float, float]:
     s = float(percentiles(dev, [50])[0]) or float(dev.mean())   # MAD 0: over half the pixels at one value (8-bit, flat)
     return med - a * s, med + b * s
 
+def intensity_range(img: np.ndarray, low: float = 1.0, high: float = 99.8, values: tuple[float, float] | None = None,
+                    mad: tuple[float, float] | None = None) -> tuple[float, float] | None:
+    "The intensities `normalize_image` maps to 0 and 1 (its arguments); None for a flat image (under percentiles or `mad`)."
+    if mad is not None and values is not None:   # both set level and scale: one of them would be ignored
+        raise ValueError(f'normalize: mad={mad!r} does not go with values={values!r}')
+    if values is not None:
+        lo, hi = map(float, values)
+        if not hi > lo: raise ValueError(f'normalize values: expected (low, high) with high > low, got {values!r}')
+        return lo, hi
+    img = np.asarray(img)   # in the file's units: no float copy of a large image only to sample it
+    lo, hi = map(float, _mad_range(img, mad) if mad is not None else percentiles(img, [low, high]))
+    return None if hi - lo < 1e-6 * max(1.0, abs(hi)) else (lo, hi)
+
 def normalize_image(img: np.ndarray, low: float = 1.0, high: float = 99.8,
                     values: tuple[float, float] | None = None, mad: tuple[float, float] | None = None) -> np.ndarray:
     """Scale `img` so its `low` and `high` percentiles map to 0 and 1 (float32). With `values`, those two intensities
     (file units) map to 0 and 1, the same for every image. With `mad=(a, b)`, the median minus `a` and plus `b` median
     absolute deviations map to 0 and 1. A flat image maps to zeros (under percentiles or `mad`)."""
-    if mad is not None and values is not None:   # both set level and scale: one of them would be ignored
-        raise ValueError(f'normalize: mad={mad!r} does not go with values={values!r}')
+    span = intensity_range(img, low, high, values, mad)
     img = np.asarray(img, np.float32)
-    if values is not None:
-        lo, hi = map(float, values)
-        if not hi > lo: raise ValueError(f'normalize values: expected (low, high) with high > low, got {values!r}')
-    else:
-        lo, hi = _mad_range(img, mad) if mad is not None else percentiles(img, [low, high])
-        if hi - lo < 1e-6 * max(1.0, abs(float(hi))): return np.zeros_like(img)
-    out = np.subtract(img, np.float32(lo))   # float32 throughout (8× faster than via float64), scaled in place: one
-    out *= np.float32(1 / (hi - lo))         # pass less over the pixels, and no second copy (256 MB on 8000²)
+    if span is None: return np.zeros_like(img)
+    out = np.subtract(img, np.float32(span[0]))   # float32 throughout (8× faster than via float64), scaled in place:
+    out *= np.float32(1 / (span[1] - span[0]))    # one pass less over the pixels, and no second copy (256 MB on 8000²)
     return out
 
 # %% ../nbs/00_io.ipynb

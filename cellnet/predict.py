@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import cellnet
-from .io import ModelError, normalize_image, resize
+from .io import ModelError, intensity_range, normalize_image, resize
 from .peaks import find_peaks
 
 # %% auto 0
@@ -385,14 +385,15 @@ def count_image(image: np.ndarray, model, cell_diameter: float | str | None = 'a
     c = model.config
     if not (cell_diameter in (None, 'auto') or isinstance(cell_diameter, (int, float)) and 0 < cell_diameter < math.inf):
         raise ValueError(f"cell_diameter: expected a positive number of pixels, 'auto' or None, got {cell_diameter!r}")
-    norm = normalize_image(image, **c.normalize)
+    span = intensity_range(image, **c.normalize)            # of the whole image, applied to what the network sees:
+    unit = lambda a: normalize_image(a, values=span) if span else np.zeros(np.shape(a), np.float32)   # flat: zeros
     estimated = None                                        # None: not asked for; False: asked for, none found
     if cell_diameter == 'auto':
-        cell_diameter = estimate_cell_diameter(norm, model)
+        cell_diameter = estimate_cell_diameter(unit(image), model)
         estimated = cell_diameter is not None
     cell_diameter = cell_diameter or c.cell_diameter
     factor = c.cell_diameter / cell_diameter
-    work, _, _ = rescale(norm, None, factor)
+    work = unit(rescale(image, None, factor)[0])            # resized, then normalised: fewer pixels where it shrinks
     dens = scaled_density(work, model, tta)
     res = count_density(dens, model, (image.shape[1] / work.shape[1], image.shape[0] / work.shape[0]), threshold=threshold,
                         min_distance=min_distance, relative=relative, centre_radius=centre_radius)

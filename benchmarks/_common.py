@@ -242,8 +242,10 @@ def result_name(script: str, a: argparse.Namespace | None = None, ap: argparse.A
     return '-'.join(parts)
 
 def file_safe(v) -> str:
-    "A value for a file name: JSON without brackets, quotes or spaces ({'mad': [15, 45]} → mad:15,45)."
-    return re.sub(r'[^\w.,:+-]', '', v if isinstance(v, str) else json.dumps(v, separators=(',', ':')))
+    """A value for a file name on any system: JSON without brackets, quotes or spaces, its colons as `~` (Windows
+    refuses them in names): {'mad': [15, 45]} → mad~15,45; 'hela-phc:usiigaci' → hela-phc~usiigaci."""
+    text = v if isinstance(v, str) else json.dumps(v, separators=(',', ':'))
+    return re.sub(r'[^\w.,~+-]', '', text.replace(':', '~'))
 
 def commit() -> str:
     "git HEAD (short), with '-dirty' where tracked files differ from it."

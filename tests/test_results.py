@@ -39,7 +39,8 @@ def test_result_name():
     name = lambda *args: _common.result_name('benchmarks/hela.py', ap.parse_args(args), ap)
     assert name('--folds', '2', '--threads', '1') == 'hela-folds=2'   # threads change the speed, not the figures
     assert name() == 'hela'
-    assert name('--steps', '800', '--set', 'normalize={"mad": [15, 45]}') == 'hela-steps=800-normalize=mad:15,45'
+    assert name('--steps', '800', '--set', 'normalize={"mad": [15, 45]}') == 'hela-steps=800-normalize=mad~15,45'
+    assert _common.file_safe('hela-phc:usiigaci') == 'hela-phc~usiigaci'   # no colons: Windows cannot check them out
 
 
 def test_table(bench):

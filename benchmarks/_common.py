@@ -248,10 +248,10 @@ def file_safe(v) -> str:
     return re.sub(r'[^\w.,~+-]', '', text.replace(':', '~'))
 
 def commit() -> str:
-    "git HEAD (short), with '-dirty' where tracked files differ from it."
+    "git HEAD (short), with '-dirty' where tracked files other than results/ (earlier runs' outputs) differ from it."
     def git(*args): return subprocess.run(['git', *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     head = git('rev-parse', '--short', 'HEAD') or 'unknown'
-    return head + ('-dirty' if git('status', '--porcelain', '--untracked-files=no') else '')
+    return head + ('-dirty' if git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!results') else '')
 
 def write_result(name: str, rows: dict, t0: float, out_dir: Path = BENCH) -> Path:
     "Write `rows` with the run's command, commit, date, duration and cores to `out_dir`/<name>.json; returns its path."

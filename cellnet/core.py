@@ -5,7 +5,7 @@
 # %% ../nbs/14_core.ipynb 3
 from __future__ import annotations
 import collections, contextlib, csv, io, itertools, json, math, os, sys, time, warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 from .io import (CellnetError, ImageReadError, IMAGE_SUFFIXES, fill_nonfinite, frame_name, load_image, normalize_image,
@@ -160,6 +160,11 @@ def _images(files, keys, done, errors: str):
 # %% ../nbs/14_core.ipynb
 SMALL_IMAGE = 1024 * 1024   # px at the model's scale: an image up to this size goes to the workers
 
+def _small(img: np.ndarray, diameter, model) -> bool:
+    "Whether `img`, counted at `diameter` (a number, None: the model's, 'auto': to find), goes to the workers."
+    own = model.config.cell_diameter
+    return diameter != 'auto' and img.size * (own / (diameter or own)) ** 2 <= SMALL_IMAGE
+
 def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(), sizes=None, workers: int | None = None, **kw):
     """Yield `(key, image, result or None, error or None)` per image, in the order of `files`: each frame of a stack is
     an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN or infinite pixels ignored. With
@@ -169,32 +174,34 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is filled in;
     `'per-image'` estimates it on every image. Small images (at most `SMALL_IMAGE` px at the model's scale) whose cell
     size is known are counted `workers` at a time (default: one per core; as `model.per_worker` allows: a model without
-    it counts one image at a time); the others one by one on every core. At most `workers` + 1 images are held at once, so memory does not grow with the batch."""
+    it counts one image at a time); the others one by one on every core. At most `workers` + 1 images are held at
+    once, so memory does not grow with the batch."""
     cell_diameter = kw.pop('cell_diameter', 'auto')
     if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
         raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
     sizes = {} if sizes is None else sizes
     small_model, workers = model.per_worker(workers or _cores()) if hasattr(model, 'per_worker') else (model, 1)
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
-    pending = collections.deque()   # (name, image, nonfinite, result or its future, error), in order
+    pending = collections.deque()   # (name, image, nonfinite, future) of the images at the workers, in order
     def settle(keep: int):   # yield the oldest until `keep` remain
         while len(pending) > keep:
-            name, img, n_bad, res, err = pending.popleft()
-            res = res.result() if isinstance(res, Future) else res
-            yield name, img, None if err else dict(res, nonfinite=n_bad), err
+            name, img, n_bad, job = pending.popleft()
+            yield name, img, dict(job.result(), nonfinite=n_bad), None
     try:
         for name, img, n_bad, folder, err in _images(files, keys or result_keys(files), done, errors):
             d = None if err else _diameter_for(cell_diameter, folder, sizes)
-            if err is None and pool and d != 'auto' and img.size * (model.config.cell_diameter / (d or model.config.cell_diameter)) ** 2 <= SMALL_IMAGE:
-                pending.append((name, img, n_bad, pool.submit(count_image, img, small_model, cell_diameter=d, **kw), None))
+            if err is None and pool and _small(img, d, model):
+                pending.append((name, img, n_bad, pool.submit(count_image, img, small_model, cell_diameter=d, **kw)))
                 yield from settle(workers)
                 continue
             yield from settle(0)   # an error, a large image or a size to find: in order, after those before it
-            res = None if err else count_image(img, model, cell_diameter=d, **kw)
-            if res and cell_diameter == 'auto' and res['size_estimated']:
+            if err:
+                yield name, None, None, err
+                continue
+            res = count_image(img, model, cell_diameter=d, **kw)
+            if cell_diameter == 'auto' and res['size_estimated']:
                 sizes[folder] = res['cell_diameter']
-            pending.append((name, img, n_bad, res, err))
-            yield from settle(0)
+            yield name, img, dict(res, nonfinite=n_bad), None
         yield from settle(0)
     finally:   # stopped early (an error, or the caller): images not yet started are dropped
         if pool: pool.shutdown(wait=False, cancel_futures=True)

@@ -25,12 +25,13 @@ Other microscopes (issue 29, the sets of issue 28): each variant of `cellnet.mic
 default all 13: RGB JPEG at quality 70 and 90, rescaled 0.4×, 0.5×, 2×, 2.5×, gamma 0.5 and 2, low contrast, inverted,
 a gradient and a vignette of light, an EVOS-like camera) applied by `make_microscope` to every image of both sets
 (`--images N`: N of each, every k-th) and written as a user's folder (8-bit PNG, or RGB JPEG), whose files both tools
-read as a user's would be read, scored against the points written with them (moved exactly as the pixels). Rows
-'TOOL on SET/VARIANT @ TOL px': TOL is the set's tolerance; where the variant rescales, the points are scored at TOL
-times its magnification (`tol_px`; 0.4×: 3.2 px on HeLa, 7.6 and 10 on Usiigaci; EVOS-like, 1.5×: 12, 28.5, 37.5). Every
+read as a user's would be read, scored against the points written with them (moved exactly as the pixels). Rows 'TOOL
+on SET/VARIANT @ TOL px': TOL is the set's tolerance; where the variant rescales, the points are scored at TOL times
+its magnification (`tol_px`; 0.4×: 3.2 px on HeLa, 7.6 and 10 on Usiigaci; EVOS-like, 1.5×: 12, 28.5, 37.5). Every
 variant passes each image through `unit_image` first (the 1st and 99.8th percentiles to 0 and 1, 8-bit): Usiigaci's
-16-bit files reach the peer stretched, not scaled by 1/257 as the originals do. All of them, on one core: about
-80 minutes. Writes results/bench/peer_nuclephaser.json (with other options, their values in its name)."""
+16-bit files reach the peer stretched, not scaled by 1/257 as the originals do. All of them took 83 minutes (4956 s at
+01ac48f) on one core of a machine other jobs shared. Writes results/bench/peer_nuclephaser.json (with other options,
+their values in its name)."""
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))

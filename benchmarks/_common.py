@@ -21,15 +21,20 @@ SHARED = ROOT.parent/'shared'/'data'     # the shared sets sit beside the clone 
 BENCH = ROOT/'results'/'bench'
 
 # ---------------------------------------------------------------- data
-def load_set(name: str):
-    "`(names, images, points)` of shared set `name`: sorted image names, raw images, N×3 points of its one annotator."
-    d = SHARED/name
+def load_set(name):
+    """`(names, images, points)` of shared set `name` (or of the data folder at a path, as `cellnet.microscopes`
+    writes one): sorted image names, raw images, N×3 points of its one annotator."""
+    d = SHARED/name   # an absolute path stays itself
     if not d.is_dir(): raise SystemExit(f'{d}: shared data set not found')
     (export,) = d.glob('*.json')
     pts, problems = read_export(export, d/'images')
     if problems: raise SystemExit(f'{export}: {problems[0]}')
     names = sorted(pts)
     return names, [load_image(d/'images'/n) for n in names], [next(iter(pts[n].values())) for n in names]
+
+def every_kth(names: list, n: int) -> list:
+    "`n` of `names` spread over them: every k-th from the first, k = len(names) // n (all of them where n ≥ their number)."
+    return names[::max(1, len(names) // n)][:n]
 
 def samples(name: str):
     "Prepared samples of a shared set (prepared into data/sets/<name>/ once)."

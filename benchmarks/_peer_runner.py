@@ -45,12 +45,13 @@ def load_model(name: str, threads: int):
     return model
 
 def predict(model, path: str) -> dict:
-    "Points and seconds of one image file, read unchanged (as napari hands the widget its layer's data)."
+    "Points and seconds of one image file, read as napari hands the widget its layer's data (unchanged; colour as RGB)."
     import cv2
     from napari_nuclephaser.sahi_patch import custom_get_sliced_prediction   # what make_points' get_sliced_prediction is
     t0 = time.perf_counter()
     pic = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if pic is None: raise SystemExit(f'{path}: cannot read the image')
+    if pic.ndim == 3 and pic.shape[2] == 3: pic = cv2.cvtColor(pic, cv2.COLOR_BGR2RGB)   # a colour file as napari reads it
     result = custom_get_sliced_prediction(rgb8(pic), model, slice_height=SLICE, slice_width=SLICE,
                                           overlap_height_ratio=OVERLAP, overlap_width_ratio=OVERLAP,
                                           progress_bar=False, verbose=0, **POSTPROCESS)

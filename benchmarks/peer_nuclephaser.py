@@ -2,6 +2,8 @@
 shipped cellnet default, on the same images, scored by the same metrics.
 
     python benchmarks/peer_nuclephaser.py --threads 1   # the first run builds results/peer-venv/ (about 6 GB)
+    python benchmarks/peer_nuclephaser.py --threads 1 --variants none                  # the shared sets alone (5 min)
+    python benchmarks/peer_nuclephaser.py --threads 1 --variants evos inverted --images 10
 
 The peer runs as its authors intend: its own sliced prediction (`custom_get_sliced_prediction`) with the defaults of
 its single-image widget (640 px slices, overlap 0.2, confidence 0.2, NMS), each image made 8-bit RGB as the widget
@@ -17,12 +19,25 @@ k-fold's held-out folds together, and the target of Usiigaci → HeLa) at 8 px a
 25 px (the peer's boxes sit on nuclei, off the centroid of elongated Usiigaci cells): micro F1/P/R of the points,
 count MAE and relative count error (Σ|Δ| / Σ true), and seconds per megapixel (model loading and a warm-up call left
 out; `--threads` cores for both). The shipped model was trained on these images (its best case); the peer has not
-seen them. Writes results/bench/peer_nuclephaser.json."""
+seen them.
+
+Other microscopes (issue 29, the sets of issue 28): each variant of `cellnet.microscopes.VARIANTS` (`--variants`;
+default all 13: RGB JPEG at quality 70 and 90, rescaled 0.4×, 0.5×, 2×, 2.5×, gamma 0.5 and 2, low contrast, inverted,
+a gradient and a vignette of light, an EVOS-like camera) applied by `make_microscope` to every image of both sets
+(`--images N`: N of each, every k-th) and written as a user's folder (8-bit PNG, or RGB JPEG), whose files both tools
+read as a user's would be read, scored against the points written with them (moved exactly as the pixels). Rows 'TOOL
+on SET/VARIANT @ TOL px': TOL is the set's tolerance; where the variant rescales, the points are scored at TOL times
+its magnification (`tol_px`; 0.4×: 3.2 px on HeLa, 7.6 and 10 on Usiigaci; EVOS-like, 1.5×: 12, 28.5, 37.5). Every
+variant passes each image through `unit_image` first (the 1st and 99.8th percentiles to 0 and 1, 8-bit): Usiigaci's
+16-bit files reach the peer stretched, not scaled by 1/257 as the originals do. All of them took 83 minutes (4956 s at
+01ac48f) on one core of a machine other jobs shared. Writes results/bench/peer_nuclephaser.json (with other options,
+their values in its name)."""
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, SHARED, load_set, result_name, write_result
+from _common import ROOT, SHARED, every_kth, load_set, result_name, write_result
 from cellnet.metrics import evaluate, count_errors
+from cellnet.microscopes import VARIANTS, make_microscope
 from cellnet.predict import count_image
 from cellnet.release import init_model
 
@@ -72,9 +87,43 @@ def show(name, r):
     print(f"  {name:<50} F1 {r['f1']:.3f} (P {r['precision']:.3f} R {r['recall']:.3f})  count MAE {r['count_mae']:.2f}  "
           f"rel {r['count_rel']:.3f}  {r['s_per_mp']:.2f} s/MP", flush=True)
 
+def score_images(label, names, images, paths, truth, tols, model, python, threads, record_tol=False) -> dict:
+    """Rows 'TOOL on LABEL @ TOL px' of cellnet's default and the peer's models on image files `paths` (loaded:
+    `images`), for each TOL: px of `tols` ({TOL: px scored at}); `record_tol`: each row holds its px as `tol_px`."""
+    megapixels = sum(im.size for im in images) / 1e6
+    print(f'{label}: {len(names)} images, {megapixels:.1f} MP', flush=True)
+    res, seconds = timed_counts(model, images)
+    peer = {m: run_peer(python, m, paths, threads) for m in PEER_MODELS}
+    rows = {}
+    for tol, px in tols.items():
+        extra = dict(tol_px=px) if record_tol else {}
+        rows[f'cellnet default on {label} @ {tol:g} px'] = scores(
+            names, [r['points'] for r in res], truth, [r['count'] for r in res], seconds, megapixels, px) | extra
+        for m, out in peer.items():
+            pts = [out[str(p)]['points'] for p in paths]
+            rows[f'napari-nuclephaser {Path(m).stem} on {label} @ {tol:g} px'] = scores(
+                names, pts, truth, [len(p) for p in pts], sum(out[str(p)]['seconds'] for p in paths), megapixels, px) | extra
+    for k, r in rows.items(): show(k, r)
+    return rows
+
+def variant_rows(name, variant, images, model, python, threads) -> dict:
+    """Rows of set `name` through microscope `variant` (`cellnet.microscopes.VARIANTS`): `images` of the set (None:
+    all) written as a user's folder by `make_microscope`, read back as a user's files are, scored against the points
+    it wrote; row 'TOOL on SET/VARIANT @ TOL px' at the set's tolerance TOL times the variant's magnification."""
+    v = VARIANTS[variant]
+    with tempfile.TemporaryDirectory(prefix='cellnet-peer-') as tmp:   # a rescaled Usiigaci is hundreds of MB
+        folder = make_microscope(SHARED/name, Path(tmp)/f'{name}-{variant}', v, names=images)
+        names, ims, truth = load_set(folder)
+        return score_images(f'{name}/{variant}', names, ims, [folder/'images'/n for n in names], truth,
+                            {t: t * v.scale for t in SETS[name]}, model, python, threads, record_tol=True)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--threads', type=int, default=None, help='cores for both cellnet and the peer (default: all)')
+    ap.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=[*VARIANTS, 'none'],
+                    help='the other microscopes (cellnet.microscopes.VARIANTS; default: all); none: the sets alone')
+    ap.add_argument('--images', type=int, default=None,
+                    help="images of each set per microscope (every k-th, as prepare_microscopes.py picks them; default: all)")
     a = ap.parse_args()
     t0 = time.time()
     if a.threads: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:a.threads])   # onnxruntime and the peer use these
@@ -85,20 +134,12 @@ def main():
     rows = {}
     for name, tols in SETS.items():
         names, images, truth = load_set(name)
-        paths = [SHARED/name/'images'/n for n in names]
-        megapixels = sum(im.size for im in images) / 1e6
-        print(f'{name}: {len(names)} images, {megapixels:.1f} MP', flush=True)
-        res, seconds = timed_counts(model, images)
-        peer = {m: run_peer(python, m, paths, threads) for m in PEER_MODELS}
-        for tol in tols:
-            rows[f'cellnet default on {name} @ {tol:g} px'] = scores(
-                names, [r['points'] for r in res], truth, [r['count'] for r in res], seconds, megapixels, tol)
-            for m, out in peer.items():
-                pts = [out[str(p)]['points'] for p in paths]
-                rows[f'napari-nuclephaser {Path(m).stem} on {name} @ {tol:g} px'] = scores(
-                    names, pts, truth, [len(p) for p in pts], sum(out[str(p)]['seconds'] for p in paths), megapixels, tol)
-        for k in [k for k in rows if f' on {name} @ ' in k]:
-            show(k, rows[k])
-    write_result(result_name(__file__), rows, t0)   # --threads, its one option, changes the speed, not the figures
+        rows |= score_images(name, names, images, [SHARED/name/'images'/n for n in names], truth, {t: t for t in tols},
+                             model, python, threads)
+    variants = [v for v in a.variants if v != 'none']
+    for name in SETS:
+        picked = every_kth(sorted(p.name for p in (SHARED/name/'images').iterdir()), a.images) if a.images else None
+        for v in variants: rows |= variant_rows(name, v, picked, model, python, threads)
+    write_result(result_name(__file__, a, ap), rows, t0)   # --threads changes the speed, not the figures
 
 if __name__ == '__main__': main()

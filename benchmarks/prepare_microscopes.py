@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SHARED, result_name, write_result
+from _common import SHARED, every_kth, result_name, write_result
 from cellnet.fgmask import _pixels
 from cellnet.microscopes import VARIANTS, make_microscope
 from cellnet.prepare import prepare, load_prepared
@@ -41,7 +41,7 @@ def main():
         for s in a.sets:
             t = time.time()
             names = sorted(p.name for p in (SHARED/s/'images').iterdir())
-            names = names[::max(1, len(names) // a.images)][:a.images]
+            names = every_kth(names, a.images)
             d = Path(tempfile.mkdtemp(prefix='cellnet-prepare-'))/f'{s}-{v}'
             make_microscope(SHARED/s, d, VARIANTS[v], names=names, mosaics=a.mosaics, empty='flat')
             prepare(d)

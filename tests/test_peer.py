@@ -38,3 +38,26 @@ def test_no_ultralytics():
     assert 'ultralytics' not in sys.modules and 'sahi' not in sys.modules
     assert 'ultralytics' not in (ROOT / 'pyproject.toml').read_text()
     assert results.BENCHMARKS['peer_nuclephaser'].split()[1] == 'benchmarks/peer_nuclephaser.py'
+
+
+def test_variant_rows(tmp_path, monkeypatch):
+    "A rescaled microscope: both tools scored against the points moved with the pixels, at the tolerance times the scale."
+    from cellnet.microscopes import Frame, write_frames
+    image = np.random.default_rng(0).random((40, 40)).astype(np.float32)
+    write_frames(tmp_path / 'tiny', [Frame('a.png', image, np.array([[10.5, 10.5, 1], [30.5, 20.5, 1]]), 'fully')])
+    monkeypatch.setattr(peer_nuclephaser, 'SHARED', tmp_path)
+    monkeypatch.setattr(peer_nuclephaser, 'SETS', {'tiny': (8.0,)})
+    monkeypatch.setattr(peer_nuclephaser, 'timed_counts', lambda model, images: (
+        [dict(points=np.array([[5.0, 5.0]]), count=1.0)], 1.0))              # near the first point, halved
+    def run_peer(python, model, paths, threads):
+        assert [p.suffix for p in paths] == ['.png'] and all(p.exists() for p in paths)   # files a user's would be
+        pts = [[5, 5], [15, 10]] if model == 'ND_v11n.pt' else [[10, 10], [30, 20]]   # where they are; where they were
+        return {str(p): dict(points=pts, seconds=0.5) for p in paths}
+    monkeypatch.setattr(peer_nuclephaser, 'run_peer', run_peer)
+    rows = peer_nuclephaser.variant_rows('tiny', 'rescale-0.5', None, None, None, 1)
+    assert list(rows) == ['cellnet default on tiny/rescale-0.5 @ 8 px', 'napari-nuclephaser ND_v11n on tiny/rescale-0.5 @ 8 px',
+                          'napari-nuclephaser ND_v11s on tiny/rescale-0.5 @ 8 px']
+    assert {r['tol_px'] for r in rows.values()} == {4.0}
+    cellnet, small, other = rows.values()
+    assert cellnet['precision'] == 1 and cellnet['recall'] == 0.5 and cellnet['count_rel'] == 0.5
+    assert small['f1'] == 1 and other['f1'] == 0 and small['s_per_mp'] == 0.5 / (20 * 20 / 1e6)

@@ -82,3 +82,22 @@ def test_same_command_ignores_where_models_were_kept():
     assert results.same_command(documented, 'python benchmarks/hela.py --folds 2 --threads 1 --run-dir /tmp/x')
     assert results.same_command(documented, "python  benchmarks/hela.py --run-dir='/a b' --folds 2 --threads 1")
     assert not results.same_command(documented, 'python benchmarks/hela.py --folds 3 --threads 1')
+
+
+def test_wide_table(tmp_path, monkeypatch):
+    "A `WIDE` benchmark's rows on other microscopes ('TOOL on SET/VARIANT …') sit in a second table, a line per microscope."
+    monkeypatch.setattr(sys, 'argv', [str(ROOT / 'benchmarks/peer_nuclephaser.py'), '--threads', '1'])
+    row = lambda f1, rel, **kw: dict(f1=f1, precision=f1, recall=f1, count_mae=1.0, count_rel=rel, s_per_mp=2.0, **kw)
+    _common.write_result('peer_nuclephaser', {
+        'cellnet default on hela-phc @ 8 px': row(0.97, 0.02), 'peer on hela-phc @ 8 px': row(0.98, 0.01),
+        'cellnet default on hela-phc/rescale-0.5 @ 8 px': row(0.9, 0.1, tol_px=4.0),
+        'peer on hela-phc/rescale-0.5 @ 8 px': row(0.95, 0.05, tol_px=4.0),
+        'cellnet default on hela-phc/inverted @ 8 px': row(0.5, 0.4, tol_px=8.0)}, t0=0.0, out_dir=tmp_path)
+    md = results.table('peer_nuclephaser', tmp_path)
+    flat, wide = md.split('\n\n')[:2]
+    assert flat.splitlines()[0] == '| | F1 | P | R | count MAE | count error | s/MP |' and len(flat.splitlines()) == 4
+    assert wide.splitlines() == ['| | cellnet default: F1 | cellnet default: count error | peer: F1 | peer: count error |',
+                                 '|---|---|---|---|---|',
+                                 '| hela-phc/rescale-0.5 @ 8 px | 0.900 | 10.0% | 0.950 | 5.0% |',
+                                 '| hela-phc/inverted @ 8 px | 0.500 | 40.0% |  |  |']
+    assert md.split('\n\n')[2].startswith('Measured by ') and results.WIDE.keys() <= results.BENCHMARKS.keys()

@@ -65,6 +65,10 @@ SUMMARY = [
      '≥ 3 MP/s (≤ 1.3×); ≤ 4 GB'),
 ]
 
+# Benchmarks whose rows on other microscopes, 'TOOL on SET/VARIANT …', are many: below the table of their other rows,
+# those are one line per SET/VARIANT …, with a column per tool and metric (these metrics)
+WIDE = {'peer_nuclephaser': ('f1', 'count_rel')}
+
 HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
            'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP',
            'f1_at_size': "F1 at the set's size", 'count_rel_at_size': "count error at the set's size"}
@@ -160,15 +164,45 @@ def columns(rows: dict) -> list[str]:
     return list(cols)
 
 
-def table(key: str, bench: Path = BENCH) -> str:
-    "Every row of benchmark `key`'s result file as a markdown table, with how it was measured."
-    res = find(BENCHMARKS[key], bench)
-    if res is None: return absent(key)
-    rows, cols = res['rows'], columns(res['rows'])
+def flat_table(rows: dict) -> list[str]:
+    "The lines of a table of `rows`: one line per row, a column per metric."
+    cols = columns(rows)
     lines = ['| | ' + ' | '.join(HEADERS.get(c, c) for c in cols) + ' |', '|---' * (len(cols) + 1) + '|']
     for name, r in rows.items():
         cells = [fmt(r.get(c), spec(c)) for c in cols]
         lines.append(f'| {fmt(name)} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def tool_and_place(name: str) -> tuple[str, str]:
+    "A row name 'TOOL on PLACE' as (TOOL, PLACE)."
+    tool, _, place = name.partition(' on ')
+    return tool, place
+
+
+def wide_table(rows: dict, metrics) -> list[str]:
+    "The lines of a table of rows 'TOOL on PLACE': one line per PLACE, a column per TOOL and metric of `metrics`."
+    tools, places = {}, {}
+    for name, r in rows.items():
+        tool, place = tool_and_place(name)
+        tools[tool] = True
+        places.setdefault(place, {})[tool] = r
+    heads = [f'{t}: {HEADERS.get(m, m)}' for t in tools for m in metrics]
+    lines = ['| | ' + ' | '.join(heads) + ' |', '|---' * (len(heads) + 1) + '|']
+    for place, by_tool in places.items():
+        cells = [fmt(by_tool.get(t, {}).get(m), spec(m)) for t in tools for m in metrics]
+        lines.append(f'| {fmt(place)} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def table(key: str, bench: Path = BENCH) -> str:
+    """Every row of benchmark `key`'s result file as a markdown table, with how it was measured (the rows on other
+    microscopes of a `WIDE` benchmark in a second table, one line per microscope)."""
+    res = find(BENCHMARKS[key], bench)
+    if res is None: return absent(key)
+    wide = {n: r for n, r in res['rows'].items() if key in WIDE and '/' in tool_and_place(n)[1]}
+    lines = flat_table({n: r for n, r in res['rows'].items() if n not in wide})
+    if wide: lines += [''] + wide_table(wide, WIDE[key])
     return '\n'.join(lines) + f'\n\nMeasured by {measured(res["meta"])}.'
 
 

@@ -53,9 +53,13 @@ def block_mean(img: np.ndarray, f: int) -> np.ndarray:
     h, w = img.shape[0] // f * f, img.shape[1] // f * f
     return img[:h, :w].reshape(h // f, f, w // f, f).mean((1, 3))
 
+def instance_mask(s) -> np.ndarray:
+    "The instance mask of Usiigaci sample `s` (H×W int64, 0 = background, one id per cell)."
+    return np.asarray(load_image(SHARED/'usiigaci/masks'/f'{s.id}.png'), np.int64)
+
 def mask_diameter(s) -> float:
     "Median equivalent diameter (px) of the cells in the instance mask of Usiigaci sample `s`."
-    areas = np.bincount(np.asarray(load_image(SHARED/'usiigaci/masks'/f'{s.id}.png'), np.int64).ravel())[1:]
+    areas = np.bincount(instance_mask(s).ravel())[1:]
     return float(np.median(2 * np.sqrt(areas[areas > 0] / np.pi)))
 
 def own_size_images(ss, cfg, name):

@@ -38,6 +38,7 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'cell_size': 'python benchmarks/cell_size.py',
     'adapt': 'python benchmarks/adapt.py --directions hela-phc:usiigaci --images 1 2 --fractions 0.3 --threads 1',
     'adapt_reverse': 'python benchmarks/adapt.py --directions usiigaci:hela-phc --images 1 --fractions 0.3 --threads 1',
+    'adapt_four': 'python benchmarks/adapt.py --directions hela-phc:usiigaci --images 4 --fractions 0.3 --threads 1',
     'prepare_microscopes': 'python benchmarks/prepare_microscopes.py',
 }
 

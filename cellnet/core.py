@@ -180,8 +180,7 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
         raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
     sizes = {} if sizes is None else sizes
-    small_model, workers = model.per_worker(workers or _cores()) if hasattr(model, 'per_worker') else (model, 1)
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    pool = small_model = None   # started at the first small image: a run of one image, or of large ones, needs none
     pending = collections.deque()   # (name, image, nonfinite, future) of the images at the workers, in order
     def settle(keep: int):   # yield the oldest until `keep` remain
         while len(pending) > keep:
@@ -190,7 +189,11 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     try:
         for name, img, n_bad, folder, err in _images(files, keys or result_keys(files), done, errors):
             d = None if err else _diameter_for(cell_diameter, folder, sizes)
-            if err is None and pool and _small(img, d, model):
+            small = err is None and _small(img, d, model)
+            if small and pool is None:
+                small_model, workers = model.per_worker(workers or _cores()) if hasattr(model, 'per_worker') else (model, 1)
+                pool = ThreadPoolExecutor(workers) if workers > 1 else False   # False: one at a time after all
+            if small and pool:
                 pending.append((name, img, n_bad, pool.submit(count_image, img, small_model, cell_diameter=d, **kw)))
                 yield from settle(workers)
                 continue

@@ -277,9 +277,10 @@ def test_count_shards_requeued_and_merged(cluster, tmp_path):
     "`cellnet count --slurm 3` over the demo images: a shard killed and requeued mid-run; merged outputs equal one machine's."
     images = tmp_path / 'images'
     (images / 'large-cells').mkdir(parents=True)
-    for i in range(3):   # the demo images, three times: three images per shard
-        for f in ('hela-im03.png', 'hela-im08.png'): shutil.copy(ROOT / 'data/demo' / f, images / f'{i}-{f}')
+    for i in range(3):   # the large-cells demo image three times, the HeLa ones thirty: 21 images per shard, so that
         shutil.copy(ROOT / 'data/demo/large-cells/usiigaci-set5.tif', images / f'large-cells/{i}-usiigaci-set5.tif')
+    for i in range(30):  # the requeue lands mid-shard (small frames count at about 20 a second)
+        for f in ('hela-im03.png', 'hela-im08.png'): shutil.copy(ROOT / 'data/demo' / f, images / f'{i:02d}-{f}')
     env = {**cluster, 'TQDM_DISABLE': '1'}
     count = lambda *args: subprocess.run([CELLNET, 'count', str(images), '--recursive', *map(str, args)], cwd=ROOT, env=env,
                                          capture_output=True, text=True, timeout=600)

@@ -4,6 +4,8 @@ shipped cellnet default, on the same images, scored by the same metrics.
     python benchmarks/peer_nuclephaser.py --threads 1   # the first run builds results/peer-venv/ (about 6 GB)
     python benchmarks/peer_nuclephaser.py --threads 1 --variants none                  # the shared sets alone (5 min)
     python benchmarks/peer_nuclephaser.py --threads 1 --variants evos inverted --images 10
+    python benchmarks/peer_nuclephaser.py --threads 1 --model DIR --no-peer   # a candidate default alone (its rows beside
+                                                                              # the peer's of the run above)
 
 The peer runs as its authors intend: its own sliced prediction (`custom_get_sliced_prediction`) with the defaults of
 its single-image widget (640 px slices, overlap 0.2, confidence 0.2, NMS), each image made 8-bit RGB as the widget
@@ -88,12 +90,13 @@ def show(name, r):
           f"rel {r['count_rel']:.3f}  {r['s_per_mp']:.2f} s/MP", flush=True)
 
 def score_images(label, names, images, paths, truth, tols, model, python, threads, record_tol=False) -> dict:
-    """Rows 'TOOL on LABEL @ TOL px' of cellnet's default and the peer's models on image files `paths` (loaded:
-    `images`), for each TOL: px of `tols` ({TOL: px scored at}); `record_tol`: each row holds its px as `tol_px`."""
+    """Rows 'TOOL on LABEL @ TOL px' of cellnet's default and the peer's models (none where `python` is None) on image
+    files `paths` (loaded: `images`), for each TOL: px of `tols` ({TOL: px scored at}); `record_tol`: each row holds its
+    px as `tol_px`."""
     megapixels = sum(im.size for im in images) / 1e6
     print(f'{label}: {len(names)} images, {megapixels:.1f} MP', flush=True)
     res, seconds = timed_counts(model, images)
-    peer = {m: run_peer(python, m, paths, threads) for m in PEER_MODELS}
+    peer = {m: run_peer(python, m, paths, threads) for m in PEER_MODELS} if python else {}
     rows = {}
     for tol, px in tols.items():
         extra = dict(tol_px=px) if record_tol else {}
@@ -124,13 +127,17 @@ def main():
                     help='the other microscopes (cellnet.microscopes.VARIANTS; default: all); none: the sets alone')
     ap.add_argument('--images', type=int, default=None,
                     help="images of each set per microscope (every k-th, as prepare_microscopes.py picks them; default: all)")
+    ap.add_argument('--model', default=None, metavar='DIR', help="cellnet's model: a candidate default's folder or a "
+                    "version (default: the shipped one; its rows are still named 'cellnet default')")
+    ap.add_argument('--no-peer', dest='peer', action='store_false', help='cellnet alone (the peer is not run)')
     a = ap.parse_args()
     t0 = time.time()
     if a.threads: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:a.threads])   # onnxruntime and the peer use these
     threads = len(os.sched_getaffinity(0))
-    python = peer_python()
-    model = init_model()
-    print(f'cellnet {model.version}; peer {PEER} ({", ".join(PEER_MODELS)}); {threads} core(s)', flush=True)
+    python = peer_python() if a.peer else None
+    model = init_model(a.model)
+    print(f'cellnet {model.version}; ' + (f'peer {PEER} ({", ".join(PEER_MODELS)})' if a.peer else 'no peer') +
+          f'; {threads} core(s)', flush=True)
     rows = {}
     for name, tols in SETS.items():
         names, images, truth = load_set(name)

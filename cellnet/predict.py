@@ -334,21 +334,32 @@ def _median_mass(norm: np.ndarray, model, diameter: float, side: int = 384, arou
     "`_median_of` the `_centre_scores`."
     return _median_of(_centre_scores(norm, model, diameter, side, around))
 
+def _crossing(d, m: list[float], i: int) -> float | None:
+    "The diameter between `d[i]` and `d[i + 1]` where the median mass minus one, `m[i]` to `m[i + 1]`, crosses 0 (linear in log diameter); None if it does not."
+    if not (np.isfinite(m[i]) and np.isfinite(m[i + 1])) or (m[i] < 0) == (m[i + 1] < 0): return None
+    t = m[i] / (m[i] - m[i + 1])
+    return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
+
 def estimate_cell_diameter(norm: np.ndarray, model, steps=tuple(1.4 ** np.arange(-4, 6)), side: int = 384) -> float | None:
-    """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell:
-    the first crossing of 1 over the assumed diameters `model.config.cell_diameter × steps`, on a central crop, or where
-    that finds none, on it and four crops around it pooled. Where neither crosses, the assumed diameter at which the
-    pooled crops hold the most centres (at least `MIN_CENTRES`); None if no diameter has as many."""
+    """Diameter (px) of the cells in `norm` (a normalised image) at which `model`'s median centre holds one cell: the
+    crossing of 1 nearest the model's own diameter over the assumed diameters `model.config.cell_diameter × steps`,
+    looked for first towards larger diameters where the median at the model's own is under one, towards smaller ones
+    where it is over; on a central crop, or where that finds none, on it and four crops around it pooled. Where neither
+    crosses, the assumed diameter at which the pooled crops hold the most centres (at least `MIN_CENTRES`); None if no
+    diameter has as many."""
     d = model.config.cell_diameter * np.asarray(steps, float)
+    start = int(np.argmin(np.abs(np.log(steps))))   # the step nearest the model's own diameter
     for around in (False, True):
-        scores = [_centre_scores(norm, model, d[0], side, around)]
-        for i in range(len(d) - 1):   # in order, stopping at the first crossing: the larger diameters cannot change it
-            scores.append(_centre_scores(norm, model, d[i + 1], side, around))
-            m = [_median_of(s) - 1 for s in scores[-2:]]
-            if np.isfinite(m[0]) and np.isfinite(m[1]) and (m[0] < 0) != (m[1] < 0):
-                t = m[0] / (m[0] - m[1])                              # linear in log diameter
-                return float(np.exp(np.log(d[i]) + t * np.log(d[i + 1] / d[i])))
-    n = [len(s) for s in scores]   # no crossing: the centres' masses say nothing (a microscope unlike the model's own)
+        scores, m = {}, [float('nan')] * len(d)
+        def at(*i):   # the median masses at steps i, each measured once
+            for j in i:
+                if j not in scores: scores[j] = _centre_scores(norm, model, d[j], side, around); m[j] = _median_of(scores[j]) - 1
+        at(start)
+        up, down = range(start, len(d) - 1), range(start - 1, -1, -1)
+        for i in (*up, *down) if not m[start] > 0 else (*down, *up):   # the median grows with the assumed diameter
+            at(i, i + 1)
+            if (x := _crossing(d, m, i)) is not None: return x
+    n = [len(scores[i]) for i in range(len(d))]   # no crossing: the centres' masses say nothing (a microscope unlike the model's own)
     return float(d[int(np.argmax(n))]) if max(n) >= MIN_CENTRES else None
 
 # %% ../nbs/09_predict.ipynb

@@ -11,10 +11,12 @@ written as a user's Label Studio folder (8-bit PNG images, one export) and `prep
 foreground masks are fitted from those clicks alone, and the images are trained on at the target set's known cell size.
 On those clicks: `adapt` (the adapt recipe from the base model, on the clicks alone), `adapt + source` (the same, the
 source set's images mixed in), `scratch` (the default recipe from random weights, `--scratch-steps` steps). Each model is
-saved and counted as `cellnet count` runs it (cell size estimated per image) on the target's images that were not
-clicked: F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds;
-and the same counted at the set's cell size (HeLa 16 px, Usiigaci 58 px: what the clicks were trained at, which a user
-who adapts has given), `f1_at_size` and `count_rel_at_size`.
+saved and counted on the target's images that were not clicked with the cell size estimated on each image (as
+`cellnet count --cell-diameter per-image`, and as `cellnet count` counted before models recorded their cells' size):
+F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds; and the
+same counted at the set's cell size (HeLa 16 px, Usiigaci 58 px: what the clicks were trained at, which a user who
+adapts has given, and which the saved model records: what `cellnet count` now counts at by default),
+`f1_at_size` and `count_rel_at_size`.
 Goals (issue 28), with at most 10 minutes of training on 2 cores: Usiigaci F1 ≥ 0.85, HeLa F1 ≥ 0.95, count error ≤ 10 %.
 Writes results/bench/adapt.json (with the options that differ from the defaults in its name)."""
 import argparse, dataclasses, json, sys, tempfile, time
@@ -46,8 +48,9 @@ def clicks(target: str, names: list[str], fraction: float, seed: int, out: Path)
     return out
 
 def scored(model_dir: Path, target: str, test) -> dict:
-    """The model in `model_dir` counted as `cellnet count` runs it on the `test` samples of `target` (cell size estimated
-    per image), and counted at the set's cell size, the one its clicks were trained at (`*_at_size`)."""
+    """The model in `model_dir` counted on the `test` samples of `target` with the cell size estimated per image, and
+    at the set's cell size, the one its clicks were trained at and the model records (`*_at_size`: `cellnet count`'s
+    default for it)."""
     model, images = init_model(model_dir), [load_image(x.image_path) for x in test]
     s, g = (count_scores(model, [x.id for x in test], images, [x.points for x in test], DATASETS[target]['tol'], size)
             for size in ('auto', DATASETS[target]['cell_diameter']))

@@ -15,8 +15,9 @@ from .release import init_model
 
 # %% auto 0
 __all__ = ['PLOT_SIDE', 'GREYS', 'RED', 'MAGMA', 'MIN_SIDE', 'SMALL_IMAGE', 'OUTPUTS', 'COLUMNS', 'plot_image', 'plot_result',
-           'image_sources', 'result_keys', 'iter_count', 'check_cell_diameter', 'count', 'label_studio_tasks',
-           'plot_file', 'complete_rows', 'count_inputs', 'folder_sizes', 'count_files', 'summary_text', 'count_cli']
+           'image_sources', 'result_keys', 'trained_cell_diameter', 'iter_count', 'check_cell_diameter', 'count',
+           'label_studio_tasks', 'plot_file', 'complete_rows', 'count_inputs', 'folder_sizes', 'count_files',
+           'summary_text', 'count_cli']
 
 # %% ../nbs/14_core.ipynb
 PLOT_SIDE = 1200   # px: the long side of a picture, both panels and the title
@@ -129,6 +130,11 @@ def _folder(f) -> str:
     return str(Path(f).resolve().parent) if isinstance(f, (str, Path)) else 'in memory'
 
 # %% ../nbs/14_core.ipynb
+def trained_cell_diameter(model) -> float | None:
+    """The cells' diameter (px) in the images `model` was trained on, where they had one size (a model of one
+    microscope, e.g. adapted to yours: `save_model` records it); None otherwise. `cell_diameter='auto'` counts at it."""
+    return model.config.training.get('image_cell_diameter')
+
 def _diameter_for(cell_diameter, folder: str, sizes: dict):
     "What `count_image` gets for an image of `folder`: 'auto' estimates once per folder (then its size), 'per-image' each time."
     if cell_diameter == 'auto':
@@ -170,8 +176,9 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     an image, keyed `'<file> [frame i]'`; `result['nonfinite']` is the number of NaN or infinite pixels ignored. With
     `errors='skip'` a file that cannot be read, or an image too small, is yielded with its error instead of raising it.
     `keys`: the files' keys (default `result_keys(files)`); images keyed in `done` are passed over.
-    `cell_diameter='auto'` (the default) estimates the cell size once per folder, on its first image where one is found,
-    and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is filled in;
+    `cell_diameter='auto'` (the default) counts at the size of the cells the model was trained on where it records one
+    (`trained_cell_diameter`), and otherwise estimates the cell size once per folder, on its first image where one is
+    found, and counts the folder's other images at it; `sizes` ({folder: px}) holds those sizes, and is filled in;
     `'per-image'` estimates it on every image. Small images (at most `SMALL_IMAGE` px at the model's scale) whose cell
     size is known are counted `workers` at a time (default: one per core; as `model.per_worker` allows: a model without
     it counts one image at a time); the others one by one on every core. At most `workers` + 1 images are held at
@@ -179,6 +186,8 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     cell_diameter = kw.pop('cell_diameter', 'auto')
     if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
         raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
+    if cell_diameter == 'auto' and trained_cell_diameter(model):   # a model of one microscope: its cells' size is known
+        cell_diameter = trained_cell_diameter(model)
     sizes = {} if sizes is None else sizes
     pool = small_model = None   # started at the first small image: a run of one image, or of large ones, needs none
     pending = collections.deque()   # (name, image, nonfinite, future) of the images at the workers, in order
@@ -368,8 +377,10 @@ def count_inputs(files, out, recursive: bool = False) -> list:
 # %% ../nbs/14_core.ipynb
 def folder_sizes(files, model) -> dict:
     """{folder: cell size (px)} as a run of `files` with `cell_diameter='auto'` finds them: estimated on each folder's
-    first image where the estimate finds a size (a folder where none does is left out). For runs split into parts."""
+    first image where the estimate finds a size (a folder where none does is left out; none for a model that records
+    its cells' size, which it counts at). For runs split into parts."""
     sizes = {}
+    if trained_cell_diameter(model): return sizes
     for key, f in zip(result_keys(files), files):
         if _folder(f) in sizes: continue
         try:
@@ -432,6 +443,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     sizes = {**(cell_sizes or {}), **before.get('cell_sizes', {})}   # as first found: a continued run counts at the same sizes
     run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
                backend=getattr(model, 'backend', None), status='running')
+    if settings.get('cell_diameter', 'auto') == 'auto' and trained_cell_diameter(model):
+        run['trained_cell_diameter'] = trained_cell_diameter(model)   # what 'auto' counted at (the summary says so)
     save_json(out/'run.json', run)
     todo = [(f, k) for f, k in zip(files, keys or result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
     if done:
@@ -499,6 +512,9 @@ def _size_line(summary: dict) -> str:
     how, sizes = summary['cell_diameter'], summary.get('cell_sizes', {})
     here = Path.cwd()
     shown = lambda folder: os.path.relpath(folder) if Path(folder).is_relative_to(here) else folder   # short where it can be
+    if how == 'auto' and summary.get('trained_cell_diameter'):
+        return (f"cell size: {summary['trained_cell_diameter']:g} px, that of the images the model was trained on "
+                "(--cell-diameter per-image to estimate it)")
     if how == 'auto':
         found = ', '.join(f'{px:.1f} px in {shown(folder)}' for folder, px in sizes.items()) or "none found, the model's own used"
         return f'cell size estimated once per folder: {found}'
@@ -528,9 +544,11 @@ def _count_parser():
     ap.add_argument('--model', default=None, help="model: a version ('latest', '1-261129'), a model folder, or omit for the default")
     ap.add_argument('--out', default='cellnet-counts', help='output folder (default: %(default)s)')
     ap.add_argument('--cell-diameter', type=_diameter, default='auto', metavar='PX|auto|per-image|model',
-                    help="typical cell diameter in your images, in px; 'auto' (default): estimated once per folder (one "
-                         "microscope and objective per folder); 'per-image': estimated on every image (slower); "
-                         "'model': the size the model was trained at (no estimate)")
+                    help="typical cell diameter in your images, in px; 'auto' (default): that of the images the model "
+                         "was trained on where it records one (a model adapted to your microscope), else estimated once "
+                         "per folder (one microscope and objective per folder); 'per-image': estimated on every image "
+                         "(slower); "
+                         "'model': the images as they are, at the model's working size (no resizing)")
     ap.add_argument('--threshold', type=float, default=None, help="a centre needs this many cells of density around its peak (default: the model's)")
     ap.add_argument('--min-distance', type=int, default=None, help="minimum distance between centres in px (default: the model's)")
     ap.add_argument('--centre-radius', type=int, default=None, metavar='PX',

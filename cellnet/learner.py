@@ -432,13 +432,18 @@ def fit_model(recipe: Recipe, train: list[TrainImage], run_dir, val: list[TrainI
 # %% ../nbs/12_learner.ipynb
 def save_model(model, config: ModelConfig, out_dir, metrics: dict | None = None) -> Path:
     """Write the model artifact (model.onnx, weights.pt, config.json) of a trained `model` (`Trainer` or `Ensemble`) with
-    its calibrated `config` to `out_dir`, atomically; config.json records how it was trained and `metrics`."""
+    its calibrated `config` to `out_dir`, atomically; config.json records how it was trained and `metrics`, and where
+    your own training sets (those the recipe's `datasets` describes; else all of them) have cells of one size, that size
+    in the images' own px (`image_cell_diameter`: a model for one microscope, which `cellnet count` counts at)."""
     import shutil
     r, out_dir = model.recipe, Path(out_dir)
     start = {} if not r.init else dict(adapted_from=dict(version=read_config(Path(r.init)).version, path=r.init))
+    own = [name for name in r.data if name in (r.datasets or {})] or r.data   # your sets: the microscope it is for
+    sizes = {dataset_info(name, r.datasets)['cell_diameter'] for name in own}
+    one_size = dict(image_cell_diameter=float(sizes.pop())) if len(sizes) == 1 else {}
     config = dataclasses.replace(config, metrics=metrics or {}, training=dict(
         experiment=r.experiment, data=r.data, steps=r.steps, loss=r.loss, seed=model.seed, run=model.run_dir.name,
-        created=datetime.now().isoformat(timespec='seconds'), **start))
+        created=datetime.now().isoformat(timespec='seconds'), **start, **one_size))
     tmp = temp_dir_for(out_dir)
     try:
         export_onnx(DensityModel(model.net, config.model['output'], config.model['density_scale']), tmp/'model.onnx')

@@ -40,6 +40,12 @@ BENCHMARKS = {  # key → the command whose result file backs the docs' figures
     'adapt_reverse': 'python benchmarks/adapt.py --directions usiigaci:hela-phc --images 1 --fractions 0.3 --threads 1',
     'adapt_four': 'python benchmarks/adapt.py --directions hela-phc:usiigaci --images 4 --fractions 0.3 --threads 1',
     'prepare_microscopes': 'python benchmarks/prepare_microscopes.py',
+    'adapt_fractions': 'python benchmarks/adapt.py --directions hela-phc:usiigaci --images 1 --fractions 0.1 --threads 1',
+    # the next default (not shipped yet): the release recipe with a decoder of half the width, trained on all images
+    'light_kfold': "python benchmarks/release_kfold.py --folds 2 --threads 1 --set 'model.decoder_channels=[64,32,16,16,8]'",
+    'light_default_model': 'python benchmarks/default_model.py --model /work/benchruns/light/261208-033820-release-release/model',
+    'light_peer': 'python benchmarks/peer_nuclephaser.py --model /work/benchruns/light/261208-033820-release-release/model --no-peer',
+    'light_count_speed': 'python benchmarks/count_speed.py --model /work/benchruns/light/261208-033820-release-release/model',
 }
 
 # The README's claims: (what, benchmark, figure template, goal). In a template, {ROW|METRIC:FORMAT} is that row's metric.
@@ -71,7 +77,7 @@ SUMMARY = [
 
 # Benchmarks whose rows on other microscopes, 'TOOL on SET/VARIANT …', are many: below the table of their other rows,
 # those are one line per SET/VARIANT …, with a column per tool and metric (these metrics)
-WIDE = {'peer_nuclephaser': ('f1', 'count_rel')}
+WIDE = {'peer_nuclephaser': ('f1', 'count_rel'), 'light_peer': ('f1', 'count_rel')}
 
 HEADERS = {'f1': 'F1', 'precision': 'P', 'recall': 'R', 'count_mae': 'count MAE', 'count_rel': 'count error',
            'peaks_mae': 'centres MAE', 'peaks_rel': 'centres error', 'mp_s': 'MP/s', 'peak_gb': 'peak GB', 's_per_mp': 's/MP',

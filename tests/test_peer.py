@@ -54,9 +54,11 @@ def test_variant_rows(tmp_path, monkeypatch):
         pts = [[5, 5], [15, 10]] if model == 'ND_v11n.pt' else [[10, 10], [30, 20]]   # where they are; where they were
         return {str(p): dict(points=pts, seconds=0.5) for p in paths}
     monkeypatch.setattr(peer_nuclephaser, 'run_peer', run_peer)
-    rows = peer_nuclephaser.variant_rows('tiny', 'rescale-0.5', None, None, None, 1)
+    rows = peer_nuclephaser.variant_rows('tiny', 'rescale-0.5', None, None, Path('peer-venv/bin/python'), 1)
     assert list(rows) == ['cellnet default on tiny/rescale-0.5 @ 8 px', 'napari-nuclephaser ND_v11n on tiny/rescale-0.5 @ 8 px',
                           'napari-nuclephaser ND_v11s on tiny/rescale-0.5 @ 8 px']
+    alone = peer_nuclephaser.variant_rows('tiny', 'rescale-0.5', None, None, None, 1)   # --no-peer: no peer python
+    assert list(alone) == ['cellnet default on tiny/rescale-0.5 @ 8 px'] and alone[list(alone)[0]] == rows[list(alone)[0]]
     assert {r['tol_px'] for r in rows.values()} == {4.0}
     cellnet, small, other = rows.values()
     assert cellnet['precision'] == 1 and cellnet['recall'] == 0.5 and cellnet['count_rel'] == 0.5

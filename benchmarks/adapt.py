@@ -12,8 +12,7 @@ foreground masks are fitted from those clicks alone, and the images are trained 
 On those clicks: `adapt` (the adapt recipe from the base model, on the clicks alone), `adapt + source` (the same, the
 source set's images mixed in), `scratch` (the default recipe from random weights, `--scratch-steps` steps). Each model is
 saved and counted on the target's images that were not clicked with the cell size estimated on each image (as
-`cellnet count --cell-diameter per-image`, and as `cellnet count` counted before models recorded their cells' size):
-F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds; and the
+`cellnet count --cell-diameter per-image` counts them): F1 at the set's tolerance (HeLa 8 px, Usiigaci 19 px), count error of the model's count, training seconds; and the
 same counted at the set's cell size (HeLa 16 px, Usiigaci 58 px: what the clicks were trained at, which a user who
 adapts has given, and which the saved model records: what `cellnet count` now counts at by default),
 `f1_at_size` and `count_rel_at_size`.

@@ -186,8 +186,8 @@ def iter_count(files, model, errors: str = 'raise', keys=None, done=frozenset(),
     cell_diameter = kw.pop('cell_diameter', 'auto')
     if isinstance(cell_diameter, str) and cell_diameter not in ('auto', 'per-image'):
         raise CellnetError(f"cell_diameter {cell_diameter!r}: expected a number of px, 'auto', 'per-image' or None (the model's)")
-    if cell_diameter == 'auto' and trained_cell_diameter(model):   # a model of one microscope: its cells' size is known
-        cell_diameter = trained_cell_diameter(model)
+    if cell_diameter == 'auto' and (trained := trained_cell_diameter(model)):   # a model of one microscope: its cells' size is known
+        cell_diameter = trained
     sizes = {} if sizes is None else sizes
     pool = small_model = None   # started at the first small image: a run of one image, or of large ones, needs none
     pending = collections.deque()   # (name, image, nonfinite, future) of the images at the workers, in order
@@ -443,8 +443,8 @@ def count_files(files, model, out, *, plots: bool = True, label_studio=None, log
     sizes = {**(cell_sizes or {}), **before.get('cell_sizes', {})}   # as first found: a continued run counts at the same sizes
     run = dict(date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), cellnet=__version__, **identity,
                backend=getattr(model, 'backend', None), status='running')
-    if settings.get('cell_diameter', 'auto') == 'auto' and trained_cell_diameter(model):
-        run['trained_cell_diameter'] = trained_cell_diameter(model)   # what 'auto' counted at (the summary says so)
+    if settings.get('cell_diameter', 'auto') == 'auto' and (trained := trained_cell_diameter(model)):
+        run['trained_cell_diameter'] = trained   # what 'auto' counted at (the summary says so)
     save_json(out/'run.json', run)
     todo = [(f, k) for f, k in zip(files, keys or result_keys(files)) if k not in done]   # a stack's key is never done: its frames are
     if done:
